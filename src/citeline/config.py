@@ -1,0 +1,57 @@
+"""Settings from the environment (CITELINE_ prefix) and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Citeline process."""
+
+    model_config = SettingsConfigDict(env_prefix="CITELINE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(default=Path("citeline-data"), description="Where the SQLite file and blobs live.")
+    corpus_dir: Path | None = Field(default=None, description="Folder ingested by the seed's bare POST /ingest.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+
+    max_upload_mb: float = Field(default=50.0, gt=0, description="Largest request body accepted for uploads.")
+    chunk_max_tokens: int = Field(default=200, ge=32, le=512)
+    chunk_overlap_tokens: int = Field(default=40, ge=0, le=256)
+
+    embedding_model: str = "local"
+    embedding_threads: int | None = Field(default=None, ge=1)
+    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+
+    search_top_k: int = Field(default=10, ge=1, le=200)
+    search_candidates: int = Field(default=100, ge=10, le=2000, description="Per-retriever depth before fusion.")
+    rrf_k: int = Field(default=60, ge=1)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    vector_weight: float = Field(default=1.0, ge=0)
+
+    query_top_k: int = Field(default=5, ge=1, le=50)
+    answer_min_score: float = Field(
+        default=0.40, description="Extractive answers below this sentence score say 'not found'."
+    )
+    answer_max_sentences: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("data_dir", "corpus_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The database URL actually used (SQLite inside data_dir unless configured)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'citeline.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

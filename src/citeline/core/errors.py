@@ -1,0 +1,74 @@
+"""Typed domain errors; one handler in app.py renders them as {"detail", "code"}."""
+
+from __future__ import annotations
+
+
+class CiteLineError(Exception):
+    """Base class: carries an HTTP status and a stable machine-readable code."""
+
+    status_code: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+
+
+class BadRequestError(CiteLineError):
+    status_code = 400
+    code = "bad_request"
+
+
+class IndexEmptyError(CiteLineError):
+    status_code = 400
+    code = "index_empty"
+
+
+class DocumentParseError(CiteLineError):
+    """A file that has a supported type but cannot be read (encrypted PDF, corrupt DOCX, ...)."""
+
+    status_code = 400
+    code = "document_unreadable"
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(f"Could not read {filename!r}: {reason}")
+        self.filename = filename
+        self.reason = reason
+
+
+class NotFoundError(CiteLineError):
+    status_code = 404
+    code = "not_found"
+
+
+class DocumentNotFoundError(NotFoundError):
+    code = "document_not_found"
+
+
+class JobNotFoundError(NotFoundError):
+    code = "job_not_found"
+
+
+class ConflictError(CiteLineError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLargeError(CiteLineError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(CiteLineError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailableError(CiteLineError):
+    status_code = 503
+    code = "not_ready"
+
+
+class CollectionNotFoundError(NotFoundError):
+    code = "collection_not_found"

@@ -1,0 +1,295 @@
+"""Use cases for documents: queue uploads and batches for indexing, list, read, patch, delete."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+from citeline.core.errors import (
+    CollectionNotFoundError,
+    DocumentNotFoundError,
+    DocumentParseError,
+    UnsupportedMediaTypeError,
+)
+from citeline.core.ids import new_id
+from citeline.documents import repository as repo
+from citeline.documents.schemas import (
+    AcceptedDocument,
+    BatchRequest,
+    ChunkOut,
+    DocumentList,
+    DocumentOut,
+    DocumentPatch,
+    IngestResponse,
+)
+from citeline.ingestion.jobs import INGEST_JOB
+from citeline.ingestion.parsers import detect_format
+from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, bump_generation
+from citeline.jobs.runner import InProcessJobRunner
+from citeline.storage.blobs import BlobStore
+from citeline.storage.database import Database
+from citeline.storage.models import Document, Job
+
+_BATCH_EXTENSIONS = {"text": ".txt", "markdown": ".md", "html": ".html"}
+_MIME = {
+    "text": "text/plain",
+    "markdown": "text/markdown",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@dataclass(slots=True)
+class UploadedFile:
+    filename: str
+    content_type: str | None
+    stream: BinaryIO
+
+
+@dataclass(slots=True)
+class _Pending:
+    item: IngestItem
+    accepted: AcceptedDocument
+    mime: str
+    size: int
+
+
+class DocumentService:
+    """Each public method is one unit of work: it commits once, then hands work to the job runner."""
+
+    def __init__(
+        self, db: Database, blobs: BlobStore, runner: InProcessJobRunner, pipeline: IngestionPipeline
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.runner = runner
+        self.pipeline = pipeline
+
+    # -- ingest -------------------------------------------------------------------------------------
+    def queue_files(
+        self, files: list[UploadedFile], collection: str | None, metadata: dict[str, Any]
+    ) -> tuple[IngestResponse, Future[None] | None]:
+        pending: list[_Pending] = []
+        rejected: list[AcceptedDocument] = []
+        for upload in files:
+            filename = clean_filename(upload.filename)
+            head = upload.stream.read(4096)
+            upload.stream.seek(0)
+            try:
+                kind = detect_format(filename, upload.content_type, head)
+            except UnsupportedMediaTypeError as exc:
+                rejected.append(AcceptedDocument(id=None, filename=filename, status="rejected", error=exc.detail))
+                continue
+            digest, size = self.blobs.put_stream(upload.stream)
+            item = IngestItem(
+                document_id="", blob=digest, filename=filename, content_type=upload.content_type, metadata=metadata
+            )
+            accepted = AcceptedDocument(id=None, filename=filename, external_id=filename, status="queued")
+            pending.append(_Pending(item, accepted, _MIME[kind], size))
+        if not pending:
+            reasons = "; ".join(r.error or r.filename for r in rejected) or "no files were uploaded"
+            raise UnsupportedMediaTypeError(reasons)
+        return self._queue(pending, rejected, collection)
+
+    def queue_batch(self, request: BatchRequest) -> tuple[IngestResponse, Future[None] | None]:
+        pending = []
+        for doc in request.documents:
+            digest = self.blobs.put_bytes(doc.text.encode("utf-8"))
+            filename = doc.external_id + _BATCH_EXTENSIONS[doc.format]
+            item = IngestItem(
+                document_id="",
+                blob=digest,
+                filename=filename,
+                content_type=_MIME[doc.format],
+                title=doc.title or doc.external_id,
+                metadata=doc.metadata,
+            )
+            accepted = AcceptedDocument(id=None, filename=filename, external_id=doc.external_id, status="queued")
+            pending.append(_Pending(item, accepted, _MIME[doc.format], len(doc.text)))
+        return self._queue(pending, [], request.collection)
+
+    def _queue(
+        self, pending: list[_Pending], rejected: list[AcceptedDocument], collection: str | None
+    ) -> tuple[IngestResponse, Future[None] | None]:
+        with self.db.transaction() as session:
+            coll = repo.ensure_collection(session, collection or repo.DEFAULT_COLLECTION)
+            for p in pending:
+                external_id = p.accepted.external_id or p.item.filename
+                document = repo.find_by_external_id(session, coll.id, external_id)
+                if document is None:
+                    document = Document(
+                        id=new_id(),
+                        collection_id=coll.id,
+                        external_id=external_id,
+                        title=p.item.title or PurePosixPath(p.item.filename).stem or p.item.filename,
+                        source=p.item.filename,
+                        mime=p.mime,
+                        sha256=p.item.blob,
+                        size_bytes=p.size,
+                        metadata_=dict(p.item.metadata),
+                        status="queued",
+                    )
+                    session.add(document)
+                elif document.version == 0:
+                    document.status = "queued"
+                document.size_bytes = p.size
+                p.item.document_id = p.accepted.id = document.id
+            job = Job(
+                id=new_id(),
+                kind=INGEST_JOB,
+                status="queued",
+                total=len(pending),
+                payload={"items": [p.item.to_payload() for p in pending]},
+            )
+            session.add(job)
+        future = self.runner.submit(job.id, INGEST_JOB)  # only after the commit above
+        response = IngestResponse(job_id=job.id, documents=[p.accepted for p in pending] + rejected)
+        return response, future
+
+    def collect_results(self, response: IngestResponse) -> IngestResponse:
+        """Fill each queued document's final status from its finished job."""
+        if response.job_id is None:
+            return response
+        with self.db.read() as session:
+            job = session.get(Job, response.job_id)
+            results: dict[str, Any] = dict(job.result.get("documents", {})) if job else {}
+        for accepted in response.documents:
+            outcome = results.get(accepted.id or "")
+            if outcome:
+                accepted.status = outcome["status"]
+                accepted.chunks = outcome["chunks"]
+                accepted.error = outcome["error"]
+        return response
+
+    @staticmethod
+    def raise_if_all_failed(response: IngestResponse) -> None:
+        """A request whose every file was unreadable is a 400 naming each file and its reason."""
+        if response.documents and all(d.status in ("failed", "rejected") for d in response.documents):
+            failed = [d for d in response.documents if d.status == "failed"]
+            if failed:
+                if len(failed) == 1 and len(response.documents) == 1:
+                    raise DocumentParseError(failed[0].filename, _reason(failed[0]))
+                raise DocumentParseError(
+                    ", ".join(d.filename for d in failed), "; ".join(d.error or "" for d in response.documents)
+                )
+
+    # -- read / update / delete ---------------------------------------------------------------------
+    def list(
+        self, *, collection: str | None, status: str | None, external_id: str | None, limit: int, offset: int
+    ) -> DocumentList:
+        with self.db.read() as session:
+            collection_id = None
+            if collection is not None:
+                coll = repo.get_collection_by_name(session, collection)
+                if coll is None:
+                    raise CollectionNotFoundError(f"Collection {collection!r} not found")
+                collection_id = coll.id
+            rows, total = repo.list_documents(
+                session,
+                collection_id=collection_id,
+                status=status,
+                external_id=external_id,
+                limit=limit,
+                offset=offset,
+            )
+            names = repo.collection_names(session, {d.collection_id for d in rows})
+            items = [to_out(d, names[d.collection_id]) for d in rows]
+        return DocumentList(items=items, total=total, limit=limit, offset=offset)
+
+    def get(self, document_id: str, *, include_text: bool = False) -> DocumentOut:
+        with self.db.read() as session:
+            document = self._require(session, document_id)
+            names = repo.collection_names(session, [document.collection_id])
+            return to_out(document, names[document.collection_id], include_text=include_text)
+
+    def chunks(self, document_id: str) -> list[ChunkOut]:
+        with self.db.read() as session:
+            self._require(session, document_id)
+            return [
+                ChunkOut(
+                    id=c.id,
+                    ordinal=c.ordinal,
+                    text=c.text,
+                    start=c.start,
+                    end=c.end,
+                    page=c.page,
+                    heading_path=list(c.heading_path or []),
+                    token_count=c.token_count,
+                )
+                for c in repo.chunks_of(session, document_id)
+            ]
+
+    def patch(self, document_id: str, patch: DocumentPatch) -> DocumentOut:
+        with self.db.transaction() as session:
+            document = self._require(session, document_id)
+            if patch.title is not None:
+                document.title = patch.title
+            if patch.metadata is not None:
+                document.metadata_ = {**(document.metadata_ or {}), **patch.metadata}
+            session.flush()
+            names = repo.collection_names(session, [document.collection_id])
+            return to_out(document, names[document.collection_id])
+
+    def delete(self, document_id: str) -> None:
+        """Remove a document from the store and from every index in one transaction."""
+        with self.pipeline.write_lock:
+            with self.db.transaction() as session:
+                document = self._require(session, document_id)
+                digest = document.sha256
+                chunk_ids = repo.chunk_ids_of(session, document_id)
+                self.pipeline.lexical.remove(session, chunk_ids)
+                repo.delete_document_rows(session, document_id)
+                generation = bump_generation(session)
+                still_used = session.query(Document.id).filter(Document.sha256 == digest).first() is not None
+            self.pipeline.vectors.apply(generation, [], chunk_ids)
+        if not still_used:
+            self.blobs.delete(digest)
+
+    @staticmethod
+    def _require(session: Any, document_id: str) -> Document:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise DocumentNotFoundError(f"Document {document_id!r} not found")
+        return document  # type: ignore[no-any-return]
+
+
+def to_out(document: Document, collection: str, *, include_text: bool = False) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        collection=collection,
+        external_id=document.external_id,
+        title=document.title,
+        source=document.source,
+        mime=document.mime,
+        sha256=document.sha256,
+        size_bytes=document.size_bytes,
+        version=document.version,
+        metadata=dict(document.metadata_ or {}),
+        status=document.status,
+        error=document.error,
+        chunk_count=document.chunk_count,
+        created_at=document.created_at,
+        updated_at=document.updated_at,
+        text=document.text if include_text else None,
+    )
+
+
+def clean_filename(name: str | None) -> str:
+    """A safe display name: forward slashes, no leading separators or parent references."""
+    raw = (name or "upload").replace("\\", "/")
+    parts = [p for p in raw.split("/") if p not in ("", ".", "..")]
+    cleaned = "/".join(parts)[-500:] or "upload"
+    return cleaned.strip() or "upload"
+
+
+def _reason(doc: AcceptedDocument) -> str:
+    prefix = f"Could not read {doc.filename!r}: "
+    error = doc.error or "unknown error"
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
+__all__ = ["DocumentService", "UploadedFile", "clean_filename", "os"]

@@ -1,0 +1,226 @@
+"""Parse -> chunk -> embed new chunk hashes -> swap the document's chunks in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import delete, select, update
+
+from citeline.core.errors import DocumentParseError, UnsupportedMediaTypeError
+from citeline.core.ids import sha256_hex
+from citeline.embeddings.base import Embedder
+from citeline.ingestion.chunking import chunk_document
+from citeline.ingestion.model import ChunkDraft
+from citeline.ingestion.parsers import parse_document
+from citeline.retrieval.base import LexicalIndex, VectorIndex
+from citeline.storage.blobs import BlobStore
+from citeline.storage.database import Database
+from citeline.storage.models import Chunk, Document, Embedding, IndexState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class IngestItem:
+    """One document for a job to (re)index: its row, its stored bytes and how to read them."""
+
+    document_id: str
+    blob: str
+    filename: str
+    content_type: str | None = None
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            "blob": self.blob,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "title": self.title,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> IngestItem:
+        return cls(**payload)
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    document_id: str
+    status: str  # indexed | unchanged | failed
+    chunks: int = 0
+    embedded: int = 0
+    error: str | None = None
+
+
+def index_body(title: str, heading_path: tuple[str, ...] | list[str], text: str) -> str:
+    """The text both retrievers see for a chunk: a header of title and headings, then the chunk."""
+    header = [title, *(h for h in heading_path if h and h != title)]
+    return " > ".join(part for part in header if part) + "\n" + text
+
+
+class IngestionPipeline:
+    """Indexes one document at a time; the swap of old for new chunks is a single transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        embedder: Embedder,
+        lexical: LexicalIndex,
+        vectors: VectorIndex,
+        *,
+        max_tokens: int = 200,
+        overlap_tokens: int = 40,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.embedder = embedder
+        self.lexical = lexical
+        self.vectors = vectors
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        self.write_lock = threading.Lock()  # orders index generations written by this process
+
+    def index(self, item: IngestItem) -> IngestOutcome:
+        with self.db.read() as session:
+            document = session.get(Document, item.document_id)
+            if document is None:  # deleted while queued
+                return IngestOutcome(item.document_id, "failed", error="document was deleted")
+            unchanged = document.status == "indexed" and document.sha256 == item.blob and document.version > 0
+            title = item.title or document.title
+        if unchanged:
+            self._update_fields(item)
+            return IngestOutcome(item.document_id, "unchanged", chunks=document.chunk_count)
+        try:
+            parsed = parse_document(item.filename, self.blobs.get(item.blob), item.content_type)
+        except (DocumentParseError, UnsupportedMediaTypeError) as exc:
+            return self._fail(item.document_id, exc.detail)
+        title = item.title or parsed.title or title
+        drafts = chunk_document(
+            parsed, self.embedder.count_tokens, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens
+        )
+        if not drafts:
+            return self._fail(item.document_id, f"Could not read {item.filename!r}: no text found")
+        bodies = [index_body(title, d.heading_path, d.text) for d in drafts]
+        hashes = [sha256_hex(body) for body in bodies]
+        vectors, embedded = self._vectors_for(bodies, hashes)
+        self._swap(item, title, parsed.text, parsed.mime, drafts, bodies, hashes, vectors)
+        return IngestOutcome(item.document_id, "indexed", chunks=len(drafts), embedded=embedded)
+
+    def _vectors_for(self, bodies: list[str], hashes: list[str]) -> tuple[dict[str, npt.NDArray[np.float32]], int]:
+        """Vectors for every hash, embedding only those not already stored."""
+        model = self.embedder.name
+        unique = list(dict.fromkeys(hashes))
+        with self.db.read() as session:
+            stored = {
+                h: np.frombuffer(v, dtype=np.float32)
+                for h, v in session.execute(
+                    select(Embedding.content_hash, Embedding.vector).where(
+                        Embedding.model == model, Embedding.content_hash.in_(unique)
+                    )
+                )
+            }
+        missing = [h for h in unique if h not in stored]
+        if missing:
+            body_by_hash = dict(zip(hashes, bodies, strict=True))
+            fresh = self.embedder.embed_documents([body_by_hash[h] for h in missing])
+            with self.db.transaction() as session:
+                already = set(
+                    session.execute(
+                        select(Embedding.content_hash).where(
+                            Embedding.model == model, Embedding.content_hash.in_(missing)
+                        )
+                    ).scalars()
+                )
+                session.add_all(
+                    Embedding(model=model, content_hash=h, vector=fresh[i].astype(np.float32).tobytes())
+                    for i, h in enumerate(missing)
+                    if h not in already
+                )
+            stored.update({h: fresh[i] for i, h in enumerate(missing)})
+        return stored, len(missing)
+
+    def _swap(
+        self,
+        item: IngestItem,
+        title: str,
+        text: str,
+        mime: str,
+        drafts: list[ChunkDraft],
+        bodies: list[str],
+        hashes: list[str],
+        vectors: dict[str, npt.NDArray[np.float32]],
+    ) -> None:
+        with self.write_lock:
+            with self.db.transaction() as session:
+                document = session.get(Document, item.document_id, with_for_update=True)
+                if document is None:
+                    return
+                old_ids = list(session.execute(select(Chunk.id).where(Chunk.document_id == document.id)).scalars())
+                self.lexical.remove(session, old_ids)
+                session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+                version = document.version + 1
+                chunks = [
+                    Chunk(
+                        document_id=document.id,
+                        version=version,
+                        ordinal=d.ordinal,
+                        text=d.text,
+                        start=d.start,
+                        end=d.end,
+                        page=d.page,
+                        heading_path=list(d.heading_path),
+                        token_count=d.token_count,
+                        content_hash=h,
+                    )
+                    for d, h in zip(drafts, hashes, strict=True)
+                ]
+                session.add_all(chunks)
+                session.flush()
+                self.lexical.add(session, [(c.id, body) for c, body in zip(chunks, bodies, strict=True)])
+                document.version = version
+                document.title = title
+                document.text = text
+                document.mime = mime
+                document.sha256 = item.blob
+                document.chunk_count = len(chunks)
+                document.status = "indexed"
+                document.error = None
+                if item.metadata:
+                    document.metadata_ = {**(document.metadata_ or {}), **item.metadata}
+                generation = bump_generation(session)
+                added = [(c.id, document.collection_id, vectors[c.content_hash]) for c in chunks]
+            self.vectors.apply(generation, added, old_ids)
+
+    def _update_fields(self, item: IngestItem) -> None:
+        with self.db.transaction() as session:
+            document = session.get(Document, item.document_id)
+            if document is None:
+                return
+            if item.title:
+                document.title = item.title
+            if item.metadata:
+                document.metadata_ = {**(document.metadata_ or {}), **item.metadata}
+
+    def _fail(self, document_id: str, reason: str) -> IngestOutcome:
+        with self.db.transaction() as session:
+            document = session.get(Document, document_id)
+            if document is not None:
+                # A failed update keeps the previous version searchable.
+                document.status = "indexed" if document.version > 0 else "failed"
+                document.error = reason
+        return IngestOutcome(document_id, "failed", error=reason)
+
+
+def bump_generation(session: Any) -> int:
+    """Increment the index generation inside the caller's transaction and return the new value."""
+    session.execute(update(IndexState).where(IndexState.id == 1).values(generation=IndexState.generation + 1))
+    return int(session.execute(select(IndexState.generation).where(IndexState.id == 1)).scalar_one())

@@ -1,0 +1,74 @@
+"""BM25 keyword retrieval on SQLite FTS5 (porter stemming), inside the same database as the chunks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, column, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from citeline.retrieval.base import Ranked
+from citeline.retrieval.scope import SearchScope
+from citeline.storage.models import Chunk, Document
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAX_TERMS = 64
+
+# Function words that only add noise to an OR query; BM25's idf handles the rest.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves""".split()
+)
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression ORing the query's content words, or None when there are none."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            seen.setdefault(word, None)
+    terms = list(seen)[:_MAX_TERMS]
+    if not terms:
+        return None
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
+_fts = table("chunks_fts", column("rowid"), column("body"))
+_rank = literal_column("bm25(chunks_fts)")
+
+
+class SqliteLexicalIndex:
+    """FTS5 table `chunks_fts` whose rowid is the chunk id."""
+
+    def add(self, session: Session, rows: Sequence[tuple[int, str]]) -> None:
+        if rows:
+            session.execute(
+                text("INSERT INTO chunks_fts(rowid, body) VALUES (:id, :body)"),
+                [{"id": chunk_id, "body": body} for chunk_id, body in rows],
+            )
+
+    def remove(self, session: Session, chunk_ids: Sequence[int]) -> None:
+        if chunk_ids:
+            stmt = text("DELETE FROM chunks_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
+            session.execute(stmt, {"ids": list(chunk_ids)})
+
+    def search(self, session: Session, query: str, k: int, scope: SearchScope) -> Ranked:
+        expression = match_expression(query)
+        if expression is None:
+            return []
+        stmt = (
+            select(Chunk.id, _rank)
+            .select_from(_fts.join(Chunk, Chunk.id == _fts.c.rowid).join(Document, Document.id == Chunk.document_id))
+            .where(text("chunks_fts MATCH :expression").bindparams(expression=expression))
+            .where(*scope.document_clauses())
+            .order_by(_rank)
+            .limit(k)
+        )
+        # FTS5's bm25() is negative (lower is better); flip it so larger is better like every other score.
+        return [(int(chunk_id), -float(score)) for chunk_id, score in session.execute(stmt)]

@@ -1,0 +1,125 @@
+"""Hybrid search: lexical + vector retrieval inside the caller's scope, fused, hydrated with chunk data."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citeline.embeddings.base import Embedder
+from citeline.retrieval.base import LexicalIndex, VectorIndex
+from citeline.retrieval.fusion import fuse_rankings
+from citeline.retrieval.scope import SearchScope
+from citeline.storage.models import Chunk, Document
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """One retrieved chunk with what a citation needs to be shown and checked."""
+
+    chunk_id: int
+    document_id: str
+    external_id: str | None
+    title: str
+    text: str
+    score: float
+    start: int
+    end: int
+    page: int | None
+    heading_path: list[str]
+    metadata: dict[str, Any]
+    source: str | None = None
+
+
+@dataclass(slots=True)
+class SearchOutcome:
+    hits: list[SearchHit]
+    query_vector: npt.NDArray[np.float32]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FusionConfig:
+    candidates: int = 100
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    vector_weight: float = 1.0
+
+
+class SearchService:
+    """Runs both retrievers and fuses them; blocking, so call it from a worker thread."""
+
+    def __init__(
+        self, embedder: Embedder, lexical: LexicalIndex, vectors: VectorIndex, fusion: FusionConfig
+    ) -> None:
+        self.embedder = embedder
+        self.lexical = lexical
+        self.vectors = vectors
+        self.fusion = fusion
+
+    def search(self, session: Session, query: str, top_k: int, scope: SearchScope) -> SearchOutcome:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        depth = max(self.fusion.candidates, top_k)
+
+        mark = time.perf_counter()
+        lexical = self.lexical.search(session, query, depth, scope)
+        timings["lexical"] = _ms_since(mark)
+
+        mark = time.perf_counter()
+        query_vector = self.embedder.embed_query(query)
+        timings["embed"] = _ms_since(mark)
+
+        mark = time.perf_counter()
+        dense = self.vectors.search(session, query_vector, depth, scope)
+        timings["vector"] = _ms_since(mark)
+
+        fused = fuse_rankings(
+            [lexical, dense], [self.fusion.lexical_weight, self.fusion.vector_weight], k=self.fusion.rrf_k
+        )[:top_k]
+        hits = self.hydrate(session, fused)
+        timings["total"] = _ms_since(started)
+        return SearchOutcome(hits=hits, query_vector=query_vector, timings_ms=timings)
+
+    @staticmethod
+    def hydrate(session: Session, ranked: list[tuple[int, float]]) -> list[SearchHit]:
+        """Load chunk and document fields for ranked chunk ids, keeping the order."""
+        if not ranked:
+            return []
+        rows = session.execute(
+            select(Chunk, Document)
+            .join(Document, Document.id == Chunk.document_id)
+            .where(Chunk.id.in_([chunk_id for chunk_id, _ in ranked]))
+        ).all()
+        by_id = {chunk.id: (chunk, document) for chunk, document in rows}
+        hits: list[SearchHit] = []
+        for chunk_id, score in ranked:
+            if chunk_id not in by_id:  # deleted between retrieval and hydration
+                continue
+            chunk, document = by_id[chunk_id]
+            hits.append(
+                SearchHit(
+                    chunk_id=chunk.id,
+                    document_id=document.id,
+                    external_id=document.external_id,
+                    title=document.title,
+                    text=chunk.text,
+                    score=score,
+                    start=chunk.start,
+                    end=chunk.end,
+                    page=chunk.page,
+                    heading_path=list(chunk.heading_path or []),
+                    metadata=dict(document.metadata_ or {}),
+                    source=document.source,
+                )
+            )
+        return hits
+
+
+def _ms_since(mark: float) -> float:
+    return round((time.perf_counter() - mark) * 1000, 2)
