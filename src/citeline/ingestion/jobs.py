@@ -37,7 +37,9 @@ class IngestJobHandler:
                 outcome = self.pipeline.index(item)
             except Exception as exc:  # a parser bug must not take the rest of the batch down
                 log.exception("indexing %s (%s) failed", item.document_id, item.filename)
-                outcome = IngestOutcome(item.document_id, "failed", error=f"internal error: {type(exc).__name__}")
+                outcome = IngestOutcome(
+                    item.document_id, "failed", error=f"internal error: {type(exc).__name__}"
+                )
             done[item.document_id] = {
                 "status": outcome.status,
                 "chunks": outcome.chunks,

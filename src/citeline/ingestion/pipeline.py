@@ -115,7 +115,9 @@ class IngestionPipeline:
         self._swap(item, title, parsed.text, parsed.mime, drafts, bodies, hashes, vectors)
         return IngestOutcome(item.document_id, "indexed", chunks=len(drafts), embedded=embedded)
 
-    def _vectors_for(self, bodies: list[str], hashes: list[str]) -> tuple[dict[str, npt.NDArray[np.float32]], int]:
+    def _vectors_for(
+        self, bodies: list[str], hashes: list[str]
+    ) -> tuple[dict[str, npt.NDArray[np.float32]], int]:
         """Vectors for every hash, embedding only those not already stored."""
         model = self.embedder.name
         unique = list(dict.fromkeys(hashes))
@@ -164,7 +166,9 @@ class IngestionPipeline:
                 document = session.get(Document, item.document_id, with_for_update=True)
                 if document is None:
                     return
-                old_ids = list(session.execute(select(Chunk.id).where(Chunk.document_id == document.id)).scalars())
+                old_ids = list(
+                    session.execute(select(Chunk.id).where(Chunk.document_id == document.id)).scalars()
+                )
                 self.lexical.remove(session, old_ids)
                 session.execute(delete(Chunk).where(Chunk.document_id == document.id))
                 version = document.version + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, column, literal_column, select, table, text
+from sqlalchemy import ColumnElement, bindparam, column, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from citeline.retrieval.base import Ranked
@@ -17,13 +17,133 @@ _MAX_TERMS = 64
 
 # Function words that only add noise to an OR query; BM25's idf handles the rest.
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not of off on once only or other our ours ourselves out over own same she should so some
-    such than that the their theirs them themselves then there these they this those through to too under
-    until up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
 )
 
 
@@ -40,7 +160,7 @@ def match_expression(query: str) -> str | None:
 
 
 _fts = table("chunks_fts", column("rowid"), column("body"))
-_rank = literal_column("bm25(chunks_fts)")
+_rank: ColumnElement[float] = literal_column("bm25(chunks_fts)")
 
 
 class SqliteLexicalIndex:
@@ -55,7 +175,9 @@ class SqliteLexicalIndex:
 
     def remove(self, session: Session, chunk_ids: Sequence[int]) -> None:
         if chunk_ids:
-            stmt = text("DELETE FROM chunks_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
+            stmt = text("DELETE FROM chunks_fts WHERE rowid IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            )
             session.execute(stmt, {"ids": list(chunk_ids)})
 
     def search(self, session: Session, query: str, k: int, scope: SearchScope) -> Ranked:
@@ -64,7 +186,9 @@ class SqliteLexicalIndex:
             return []
         stmt = (
             select(Chunk.id, _rank)
-            .select_from(_fts.join(Chunk, Chunk.id == _fts.c.rowid).join(Document, Document.id == Chunk.document_id))
+            .select_from(
+                _fts.join(Chunk, Chunk.id == _fts.c.rowid).join(Document, Document.id == Chunk.document_id)
+            )
             .where(text("chunks_fts MATCH :expression").bindparams(expression=expression))
             .where(*scope.document_clauses())
             .order_by(_rank)

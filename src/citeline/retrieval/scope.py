@@ -41,10 +41,13 @@ class SearchScope:
 
 def _metadata_equals(key: str, value: Any) -> ColumnElement[bool]:
     element = Document.metadata_[key]
+    clause: ColumnElement[bool]
     if isinstance(value, bool):
-        return element.as_boolean() == value
-    if isinstance(value, int):
-        return element.as_integer() == value
-    if isinstance(value, float):
-        return element.as_float() == value
-    return element.as_string() == str(value)
+        clause = element.as_boolean() == value
+    elif isinstance(value, int):
+        clause = element.as_integer() == value
+    elif isinstance(value, float):
+        clause = element.as_float() == value
+    else:
+        clause = element.as_string() == str(value)
+    return clause

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citeline.embeddings.base import Embedder
-from citeline.retrieval.base import LexicalIndex, VectorIndex
+from citeline.retrieval.base import LexicalIndex, Ranked, VectorIndex
 from citeline.retrieval.fusion import fuse_rankings
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document
+
+SearchMode = Literal["hybrid", "lexical", "vector"]
 
 
 @dataclass(slots=True)
@@ -62,26 +64,35 @@ class SearchService:
         self.vectors = vectors
         self.fusion = fusion
 
-    def search(self, session: Session, query: str, top_k: int, scope: SearchScope) -> SearchOutcome:
+    def search(
+        self, session: Session, query: str, top_k: int, scope: SearchScope, mode: SearchMode = "hybrid"
+    ) -> SearchOutcome:
+        """``mode`` "lexical" or "vector" runs one retriever alone (for comparison and debugging)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         depth = max(self.fusion.candidates, top_k)
+        lexical: Ranked = []
+        dense: Ranked = []
+
+        if mode != "vector":
+            mark = time.perf_counter()
+            lexical = self.lexical.search(session, query, depth, scope)
+            timings["lexical"] = _ms_since(mark)
 
         mark = time.perf_counter()
-        lexical = self.lexical.search(session, query, depth, scope)
-        timings["lexical"] = _ms_since(mark)
-
-        mark = time.perf_counter()
-        query_vector = self.embedder.embed_query(query)
+        query_vector = self.embedder.embed_query(query)  # answers need it even in lexical mode
         timings["embed"] = _ms_since(mark)
 
-        mark = time.perf_counter()
-        dense = self.vectors.search(session, query_vector, depth, scope)
-        timings["vector"] = _ms_since(mark)
+        if mode != "lexical":
+            mark = time.perf_counter()
+            dense = self.vectors.search(session, query_vector, depth, scope)
+            timings["vector"] = _ms_since(mark)
 
-        fused = fuse_rankings(
-            [lexical, dense], [self.fusion.lexical_weight, self.fusion.vector_weight], k=self.fusion.rrf_k
-        )[:top_k]
+        if mode == "hybrid":
+            weights = [self.fusion.lexical_weight, self.fusion.vector_weight]
+            fused = fuse_rankings([lexical, dense], weights, k=self.fusion.rrf_k)[:top_k]
+        else:
+            fused = (lexical or dense)[:top_k]
         hits = self.hydrate(session, fused)
         timings["total"] = _ms_since(started)
         return SearchOutcome(hits=hits, query_vector=query_vector, timings_ms=timings)

@@ -45,7 +45,10 @@ class NumpyVectorIndex:
             rows = session.execute(
                 select(Chunk.id, Document.collection_id, Embedding.vector)
                 .join(Document, Document.id == Chunk.document_id)
-                .join(Embedding, (Embedding.content_hash == Chunk.content_hash) & (Embedding.model == self.model))
+                .join(
+                    Embedding,
+                    (Embedding.content_hash == Chunk.content_hash) & (Embedding.model == self.model),
+                )
                 .order_by(Chunk.id)
             ).all()
             ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
@@ -70,7 +73,9 @@ class NumpyVectorIndex:
             keep = ~np.isin(self._ids, np.asarray(removed, dtype=np.int64)) if removed else slice(None)
             ids, codes, matrix = self._ids[keep], self._collections[keep], self._matrix[keep]
             if added:
-                ids = np.concatenate([ids, np.fromiter((a[0] for a in added), dtype=np.int64, count=len(added))])
+                ids = np.concatenate(
+                    [ids, np.fromiter((a[0] for a in added), dtype=np.int64, count=len(added))]
+                )
                 new_codes = np.fromiter((self._code(a[1]) for a in added), dtype=np.int32, count=len(added))
                 codes = np.concatenate([codes, new_codes])
                 matrix = np.vstack([matrix, np.stack([a[2] for a in added]).astype(np.float32)])
@@ -88,7 +93,9 @@ class NumpyVectorIndex:
             mask = np.isin(codes, np.asarray(wanted, dtype=np.int32))
         if scope.needs_document_filter:
             allowed = session.execute(
-                select(Chunk.id).join(Document, Document.id == Chunk.document_id).where(*scope.document_clauses())
+                select(Chunk.id)
+                .join(Document, Document.id == Chunk.document_id)
+                .where(*scope.document_clauses())
             ).scalars()
             allowed_mask = np.isin(ids, np.fromiter(allowed, dtype=np.int64))
             mask = allowed_mask if mask is None else mask & allowed_mask

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from citeline.storage.models import Base, IndexState
@@ -35,7 +35,7 @@ class Database:
             if self.is_sqlite:
                 conn.execute(text(FTS_DDL))
             if conn.execute(text("SELECT count(*) FROM index_state")).scalar_one() == 0:
-                conn.execute(IndexState.__table__.insert().values(id=1, generation=0))
+                conn.execute(insert(IndexState).values(id=1, generation=0))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -51,7 +51,7 @@ class Database:
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(text("SELECT 1")).scalar_one() == 1
+            return bool(conn.execute(text("SELECT 1")).scalar_one() == 1)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,144 @@
+"""The `citeline` command: serve the API, ingest files with a progress bar, ask questions."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from citeline.config import Settings
+from citeline.core.errors import CiteLineError
+from citeline.retrieval.scope import SearchScope
+from citeline.services import Services, build_services
+from citeline.storage.models import Job
+
+app = typer.Typer(help="Citeline: question answering over your own documents, every claim cited.")
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs). Data lives in CITELINE_DATA_DIR."""
+    import uvicorn
+
+    from citeline.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(exists=True, help="Files or folders (searched recursively).")
+    ],
+    collection: Annotated[str | None, typer.Option(help="Collection to add the documents to.")] = None,
+    metadata: Annotated[
+        str | None, typer.Option(help='JSON object stored with each file, e.g. {"team":"x"}.')
+    ] = None,
+) -> None:
+    """Index files into CITELINE_DATA_DIR, showing progress; re-running skips unchanged files."""
+    meta = _json_object(metadata)
+    services = _open()
+    try:
+        with console.status("Reading files..."):
+            response, future = services.documents.queue_paths(list(paths), collection, meta)
+        if response.job_id is not None and future is not None:
+            _follow(services, response.job_id, future.done)
+            future.result()
+        response = services.documents.collect_results(response)
+    except CiteLineError as exc:
+        errors.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    finally:
+        services.close()
+    table = Table("file", "status", "chunks", "error")
+    for doc in response.documents:
+        colour = {"indexed": "green", "unchanged": "cyan"}.get(doc.status, "red")
+        table.add_row(
+            doc.filename, f"[{colour}]{doc.status}[/{colour}]", str(doc.chunks or ""), doc.error or ""
+        )
+    if len(response.documents) <= 50:
+        console.print(table)
+    counts: dict[str, int] = {}
+    for doc in response.documents:
+        counts[doc.status] = counts.get(doc.status, 0) + 1
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    if response.documents and not counts.get("indexed") and not counts.get("unchanged"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    top_k: Annotated[int | None, typer.Option(min=1, max=50, help="Sources to retrieve.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON response.")] = False,
+) -> None:
+    """Answer a question from the indexed documents, with numbered sources."""
+    services = _open()
+    try:
+        with services.db.read() as session:
+            result = services.answers.answer(session, question, top_k, SearchScope())
+    except CiteLineError as exc:
+        errors.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    finally:
+        services.close()
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    console.print(result.answer if result.answerable else f"[yellow]{result.answer}[/yellow]")
+    console.print()
+    for source in result.sources:
+        where = f", page {source.page}" if source.page else ""
+        heading = f" > {' > '.join(source.heading_path)}" if source.heading_path else ""
+        console.print(
+            f"[bold][{source.n}][/bold] {source.title}{heading}{where}  [dim]{source.source or ''}[/dim]"
+        )
+
+
+def _open() -> Services:
+    with console.status("Loading the index and the embedding model..."):
+        return build_services(Settings())
+
+
+def _follow(services: Services, job_id: str, finished: Any) -> None:
+    """Show the job's progress until it finishes."""
+    columns = (TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("ingest", total=None)
+        while True:
+            is_done = finished()
+            with services.db.read() as session:
+                job = session.get(Job, job_id)
+                done, total = (job.progress, job.total) if job else (0, 0)
+            progress.update(task, completed=done, total=total or None)
+            if is_done:
+                break
+            time.sleep(0.2)
+
+
+def _json_object(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise typer.BadParameter("must be a JSON object")
+    return value
+
+
+def main() -> None:
+    app()

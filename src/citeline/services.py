@@ -1,0 +1,124 @@
+"""The process's service graph, built once in the app lifespan and injected into endpoints."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from citeline.answers.generators.base import Generator
+from citeline.answers.generators.extractive import ExtractiveGenerator
+from citeline.answers.service import AnswerService
+from citeline.config import Settings
+from citeline.core.errors import CollectionNotFoundError, ServiceUnavailableError
+from citeline.documents import repository as repo
+from citeline.documents.service import DocumentService
+from citeline.embeddings.base import Embedder
+from citeline.ingestion.jobs import INGEST_JOB, IngestJobHandler
+from citeline.ingestion.pipeline import IngestionPipeline
+from citeline.jobs.runner import InProcessJobRunner
+from citeline.retrieval.lexical import SqliteLexicalIndex
+from citeline.retrieval.schemas import Filters
+from citeline.retrieval.scope import SearchScope
+from citeline.retrieval.service import FusionConfig, SearchService
+from citeline.retrieval.vector import NumpyVectorIndex
+from citeline.storage.blobs import BlobStore
+from citeline.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    embedder: Embedder
+    pipeline: IngestionPipeline
+    runner: InProcessJobRunner
+    documents: DocumentService
+    search: SearchService
+    answers: AnswerService
+
+    def scope(self, session: Session, collection: str | None, filters: Filters) -> SearchScope:
+        """Translate a request's collection name and metadata filters into a search scope."""
+        collection_ids = None
+        if collection is not None:
+            found = repo.get_collection_by_name(session, collection)
+            if found is None:
+                raise CollectionNotFoundError(f"Collection {collection!r} not found")
+            collection_ids = frozenset({found.id})
+        return SearchScope(collection_ids=collection_ids, metadata=dict(filters))
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        self.db.dispose()
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Open the store, load the indexes and start the job runner (recovering unfinished jobs)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if embedder is None:
+        from citeline.embeddings.local import LocalEmbedder
+
+        embedder = LocalEmbedder(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
+    embedder.warm_up()
+    db = Database(settings.sqlalchemy_url)
+    db.create_schema()
+    blobs = BlobStore(settings.data_dir / "blobs")
+    lexical = SqliteLexicalIndex()
+    vectors = NumpyVectorIndex(embedder.name, embedder.dimensions)
+    with db.read() as session:
+        vectors.refresh(session)
+    pipeline = IngestionPipeline(
+        db,
+        blobs,
+        embedder,
+        lexical,
+        vectors,
+        max_tokens=settings.chunk_max_tokens,
+        overlap_tokens=settings.chunk_overlap_tokens,
+    )
+    runner = InProcessJobRunner(db, {INGEST_JOB: IngestJobHandler(db, pipeline)})
+    search = SearchService(
+        embedder,
+        lexical,
+        vectors,
+        FusionConfig(
+            candidates=settings.search_candidates,
+            rrf_k=settings.rrf_k,
+            lexical_weight=settings.lexical_weight,
+            vector_weight=settings.vector_weight,
+        ),
+    )
+    generator: Generator = ExtractiveGenerator(
+        embedder, min_score=settings.answer_min_score, max_sentences=settings.answer_max_sentences
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        blobs=blobs,
+        embedder=embedder,
+        pipeline=pipeline,
+        runner=runner,
+        documents=DocumentService(db, blobs, runner, pipeline),
+        search=search,
+        answers=AnswerService(search, generator, settings.query_top_k),
+    )
+    recovered = runner.recover()
+    if recovered:
+        log.info("resumed %d unfinished ingest job(s)", recovered)
+    return services
+
+
+def get_services(request: Request) -> Services:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        raise ServiceUnavailableError("Citeline is starting up; try again in a moment.")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
