@@ -232,6 +232,7 @@ def environment(ready: Mapping[str, Any]) -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "embedding_model": ready.get("embedding_model"),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews timings
     }
 
 

@@ -6,6 +6,7 @@ Run from the project root:  .venv/bin/python -m bench.scifact [--split test] [--
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -166,6 +167,15 @@ def evaluate(server: Server, queries: dict[str, str], qrels: Qrels) -> dict[str,
     return {"queries": len(qrels), "top_k": TOP_K, "modes": modes, "per_query": per_query}
 
 
+def _interpreter() -> str:
+    """The Python that ran this, relative to the project root when it lives there (.venv/bin/python)."""
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return executable.name
+
+
 def print_report(results: dict[str, Any]) -> None:
     ingest_figures = results["ingest"]
     console.print(
@@ -195,12 +205,14 @@ def print_report(results: dict[str, Any]) -> None:
     env = results["environment"]
     console.print(
         f"[dim]{env['date']}  {env['cpu_count']} CPUs  Python {env['python']}  "
-        f"model {env['embedding_model']}  server env {results['server_env'] or '{}'}[/dim]"
+        f"model {env['embedding_model']}  load {env['load_average_1m_at_start']}->{env['load_average_1m']}  "
+        f"server env {results['server_env'] or '{}'}[/dim]"
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    load_at_start = round(os.getloadavg()[0], 2)
     corpus = load_corpus(args.data)
     queries = load_queries(args.data)
     qrels = {qid: rel for qid, rel in load_qrels(args.data, args.split).items() if qid in queries}
@@ -216,9 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {
         "benchmark": "scifact",
         "split": args.split,
-        "command": " ".join([Path(sys.executable).name, "-m", "bench.scifact", *(argv or sys.argv[1:])]),
+        "command": " ".join(
+            [_interpreter(), "-m", "bench.scifact", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "server_env": args.server_env,
-        "environment": environment(ready),
+        "environment": {**environment(ready), "load_average_1m_at_start": load_at_start},
         "index": {"documents": ready.get("documents"), "chunks": ready.get("chunks")},
         "ingest": ingest_figures,
         "search": search_figures,

@@ -72,3 +72,16 @@ def test_ingest_accepts_multipart_files(client: TestClient) -> None:
     assert body["documents"] == 1
     assert body["chunks_created"] >= 1
     assert client.get("/ready").json()["documents"] == 1
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    assert client.get("/redoc").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/documents",
+        "/api/v1/documents/batch",
+        "/api/v1/search",
+        "/api/v1/query",
+        "/query",
+    } <= set(paths)

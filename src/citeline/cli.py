@@ -101,7 +101,8 @@ def query(
     console.print()
     for source in result.sources:
         where = f", page {source.page}" if source.page else ""
-        heading = f" > {' > '.join(source.heading_path)}" if source.heading_path else ""
+        path = [h for h in source.heading_path if h != source.title]
+        heading = f" > {' > '.join(path)}" if path else ""
         console.print(
             f"[bold][{source.n}][/bold] {source.title}{heading}{where}  [dim]{source.source or ''}[/dim]"
         )

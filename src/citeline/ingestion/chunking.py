@@ -1,7 +1,8 @@
 """Structure-aware, token-bounded chunking of a ParsedDocument.
 
 Blocks are packed greedily up to ``max_tokens``. A heading starts a new chunk and travels with the
-content after it; a chunk never crosses a page or a top-level section. A block too big for one chunk
+content after it (the heading of an empty section too); otherwise a chunk never crosses a page or a
+top-level section (the first entry of the heading path). A block too big for one chunk
 is cut into sentences (then lines, then words) and its consecutive pieces share about
 ``overlap_tokens`` of whole sentences. Every chunk is an exact slice ``doc.text[start:end]``.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import pairwise
 from pathlib import PurePath
 
 import pypdfium2 as pdfium
@@ -33,22 +34,16 @@ def _open_error(exc: pdfium.PdfiumError) -> str:
 
 def _join_lines(lines: list[str]) -> str:
     """One paragraph from its lines, undoing hyphenation at line ends ("infor-" + "mation")."""
-    text = lines[0]
-    for line in lines[1:]:
-        last_word = text.rsplit(" ", 1)[-1]
-        if (
-            text.endswith("-")
-            and len(last_word) > 2
-            and last_word[-2].isalpha()
-            and "-" not in last_word[:-1]
-            and line[0].islower()
-        ):
-            text = text[:-1] + line
-        elif text.endswith("-") and len(last_word) > 1 and line[0].isalpha():
-            text += line  # a compound split after its hyphen: "state-of-the-" + "art"
+    parts = [lines[0]]
+    for previous, line in pairwise(lines):
+        last_word = previous.rsplit(" ", 1)[-1]
+        if previous.endswith("-") and len(last_word) > 1 and line[0].isalpha():
+            if line[0].islower() and last_word[-2].isalpha() and "-" not in last_word[:-1]:
+                parts[-1] = parts[-1][:-1]  # a word broken across lines
+            parts.append(line)  # otherwise a compound broken after its hyphen: "state-of-the-" + "art"
         else:
-            text += " " + line
-    return text
+            parts.append(" " + line)
+    return "".join(parts)
 
 
 def page_paragraphs(raw: str) -> list[str]:
