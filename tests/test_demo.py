@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.conftest import MakeClient
 from tests.helpers import SHARED_DATA
 
