@@ -127,7 +127,7 @@ class ExtractiveGenerator:
 
 def cite(sentence: str, number: int) -> str:
     """Put ` [n]` before the sentence's final punctuation: 'It rains [2].'"""
-    sentence = sentence.strip()
+    sentence = sentence.strip().rstrip(":;,")
     if sentence and sentence[-1] in ".!?":
         return f"{sentence[:-1]} [{number}]{sentence[-1]}"
     return f"{sentence} [{number}]."
