@@ -19,12 +19,14 @@ from citeline.documents.service import DocumentService
 from citeline.embeddings.base import Embedder
 from citeline.ingestion.jobs import INGEST_JOB, IngestJobHandler
 from citeline.ingestion.pipeline import IngestionPipeline
+from citeline.jobs.base import JobQueue
 from citeline.jobs.runner import InProcessJobRunner
 from citeline.retrieval.lexical import SqliteLexicalIndex
 from citeline.retrieval.schemas import Filters
 from citeline.retrieval.scope import SearchScope
 from citeline.retrieval.service import FusionConfig, SearchService
 from citeline.retrieval.vector import NumpyVectorIndex
+from citeline.storage.base import Store
 from citeline.storage.blobs import BlobStore
 from citeline.storage.database import Database
 
@@ -34,11 +36,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     settings: Settings
-    db: Database
+    db: Store
     blobs: BlobStore
     embedder: Embedder
     pipeline: IngestionPipeline
-    runner: InProcessJobRunner
+    runner: JobQueue
     documents: DocumentService
     search: SearchService
     answers: AnswerService

@@ -30,9 +30,9 @@ from citeline.documents.schemas import (
 from citeline.ingestion.jobs import INGEST_JOB
 from citeline.ingestion.parsers import detect_format
 from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, bump_generation
-from citeline.jobs.runner import InProcessJobRunner
+from citeline.jobs.base import JobQueue
+from citeline.storage.base import Store
 from citeline.storage.blobs import BlobStore
-from citeline.storage.database import Database
 from citeline.storage.models import Document, Job
 
 _BATCH_EXTENSIONS = {"text": ".txt", "markdown": ".md", "html": ".html"}
@@ -63,9 +63,7 @@ class _Pending:
 class DocumentService:
     """Each public method is one unit of work: it commits once, then hands work to the job runner."""
 
-    def __init__(
-        self, db: Database, blobs: BlobStore, runner: InProcessJobRunner, pipeline: IngestionPipeline
-    ) -> None:
+    def __init__(self, db: Store, blobs: BlobStore, runner: JobQueue, pipeline: IngestionPipeline) -> None:
         self.db = db
         self.blobs = blobs
         self.runner = runner

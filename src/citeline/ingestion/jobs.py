@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, IngestOutcome
-from citeline.storage.database import Database
+from citeline.storage.base import Store
 from citeline.storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ INGEST_JOB = "ingest"
 class IngestJobHandler:
     """Callable the job runner invokes with a job id."""
 
-    def __init__(self, db: Database, pipeline: IngestionPipeline) -> None:
+    def __init__(self, db: Store, pipeline: IngestionPipeline) -> None:
         self.db = db
         self.pipeline = pipeline
 

@@ -18,8 +18,8 @@ from citeline.ingestion.chunking import chunk_document
 from citeline.ingestion.model import ChunkDraft
 from citeline.ingestion.parsers import parse_document
 from citeline.retrieval.base import LexicalIndex, VectorIndex
+from citeline.storage.base import Store
 from citeline.storage.blobs import BlobStore
-from citeline.storage.database import Database
 from citeline.storage.models import Chunk, Document, Embedding, IndexState
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class IngestionPipeline:
 
     def __init__(
         self,
-        db: Database,
+        db: Store,
         blobs: BlobStore,
         embedder: Embedder,
         lexical: LexicalIndex,

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from citeline.storage.database import Database
+from citeline.storage.base import Store
 from citeline.storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ JobHandler = Callable[[str], None]
 class InProcessJobRunner:
     """Executes jobs by id; the job row (committed before submit) is the source of truth."""
 
-    def __init__(self, db: Database, handlers: dict[str, JobHandler], workers: int = 1) -> None:
+    def __init__(self, db: Store, handlers: dict[str, JobHandler], workers: int = 1) -> None:
         self.db = db
         self.handlers = handlers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="citeline-job")
