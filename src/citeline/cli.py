@@ -20,7 +20,7 @@ from citeline.storage.models import Job
 
 app = typer.Typer(help="Citeline: question answering over your own documents, every claim cited.")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 
 @app.command()
@@ -106,6 +106,66 @@ def query(
         console.print(
             f"[bold][{source.n}][/bold] {source.title}{heading}{where}  [dim]{source.source or ''}[/dim]"
         )
+
+
+@app.command("eval")
+def evaluate(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/."
+        ),
+    ],
+    split: Annotated[str, typer.Option(help="qrels split to score (tune on train, report test).")] = "test",
+    url: Annotated[
+        str | None, typer.Option(help="A running Citeline, e.g. http://127.0.0.1:8000; default: embedded.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="CITELINE_API_KEY", help="Sent as X-API-Key with --url.")
+    ] = None,
+    collection: Annotated[
+        str | None, typer.Option(help="Collection the corpus is upserted into (default: eval-<folder>).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Embedded only: keep the index here (default: a temporary dir).")
+    ] = None,
+    mode: Annotated[list[str], typer.Option(help="hybrid, lexical or vector; repeat to compare.")] = [  # noqa: B006
+        "hybrid"
+    ],
+    top_k: Annotated[
+        int, typer.Option(min=10, max=100, help="Results per query; recall is at this k.")
+    ] = 100,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N judged queries.")] = None,
+    skip_ingest: Annotated[bool, typer.Option(help="The corpus is already in the collection.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (no tables).")] = False,
+) -> None:
+    """Score retrieval on a BEIR-format data set: nDCG@10, recall, MRR@10 and latency per mode."""
+    from citeline.evaluation.report import EvaluationError, run_evaluation
+
+    unknown = [m for m in mode if m not in ("hybrid", "lexical", "vector")]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown mode {unknown[0]!r}; use hybrid, lexical or vector", param_hint="--mode"
+        )
+    try:
+        code = run_evaluation(
+            folder,
+            split=split,
+            url=url,
+            api_key=api_key,
+            collection=collection,
+            data_dir=data_dir,
+            modes=mode,
+            top_k=top_k,
+            limit=limit,
+            skip_ingest=skip_ingest,
+            as_json=as_json,
+            console=console if not as_json else errors,
+        )
+    except EvaluationError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
 
 
 def _open() -> Services:

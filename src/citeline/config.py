@@ -34,9 +34,15 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         default=100, ge=10, le=2000, description="Per-retriever depth before fusion."
     )
+    fusion: Literal["zscore", "rrf"] = Field(
+        default="zscore", description="How hybrid search combines BM25 and vectors (see retrieval/fusion.py)."
+    )
     rrf_k: int = Field(default=60, ge=1)
-    lexical_weight: float = Field(default=1.0, ge=0)
-    vector_weight: float = Field(default=1.0, ge=0)
+    lexical_weight: float = Field(default=0.5, ge=0)
+    vector_weight: float = Field(default=0.5, ge=0)
+    search_diversity: float = Field(
+        default=0.0, ge=0, le=1, description="Default MMR trade-off for search and query (0 = off)."
+    )
 
     query_top_k: int = Field(default=5, ge=1, le=50)
     answer_min_score: float = Field(

@@ -21,8 +21,8 @@ from citeline.ingestion.jobs import INGEST_JOB, IngestJobHandler
 from citeline.ingestion.pipeline import IngestionPipeline
 from citeline.jobs.base import JobQueue
 from citeline.jobs.runner import InProcessJobRunner
+from citeline.retrieval.filters import Filters, conditions_from
 from citeline.retrieval.lexical import SqliteLexicalIndex
-from citeline.retrieval.schemas import Filters
 from citeline.retrieval.scope import SearchScope
 from citeline.retrieval.service import FusionConfig, SearchService
 from citeline.retrieval.vector import NumpyVectorIndex
@@ -53,7 +53,7 @@ class Services:
             if found is None:
                 raise CollectionNotFoundError(f"Collection {collection!r} not found")
             collection_ids = frozenset({found.id})
-        return SearchScope(collection_ids=collection_ids, metadata=dict(filters))
+        return SearchScope(collection_ids=collection_ids, conditions=conditions_from(filters))
 
     def close(self) -> None:
         self.runner.shutdown()
@@ -91,9 +91,11 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         vectors,
         FusionConfig(
             candidates=settings.search_candidates,
+            method=settings.fusion,
             rrf_k=settings.rrf_k,
             lexical_weight=settings.lexical_weight,
             vector_weight=settings.vector_weight,
+            diversity=settings.search_diversity,
         ),
     )
     generator: Generator = ExtractiveGenerator(

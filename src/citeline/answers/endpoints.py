@@ -15,4 +15,4 @@ def query(body: QueryRequest, services: ServicesDep) -> QueryResponse:
     """Answer with sentences from the sources, each cited as [n]; answerable=false if they don't say."""
     with services.db.read() as session:
         scope = services.scope(session, body.collection, body.filters)
-        return services.answers.answer(session, body.question, body.top_k, scope)
+        return services.answers.answer(session, body.question, body.top_k, scope, body.diversity)

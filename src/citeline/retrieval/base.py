@@ -46,4 +46,7 @@ class VectorIndex(Protocol):
         scope: SearchScope,
     ) -> Ranked: ...
 
+    def vectors_for(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of these chunks, one row each in order (zeros for an unknown id)."""
+
     def __len__(self) -> int: ...

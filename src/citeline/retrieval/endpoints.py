@@ -17,7 +17,7 @@ def search(body: SearchRequest, services: ServicesDep) -> SearchResponse:
     """The top passages for a query, best first, each with offsets into its document."""
     with services.db.read() as session:
         scope = services.scope(session, body.collection, body.filters)
-        outcome = services.search.search(session, body.query, body.top_k, scope, body.mode)
+        outcome = services.search.search(session, body.query, body.top_k, scope, body.mode, body.diversity)
     return SearchResponse(
         results=[SearchResult(**asdict(hit)) for hit in outcome.hits], timings_ms=outcome.timings_ms
     )

@@ -1,10 +1,23 @@
-"""Combine rankings from several retrievers into one."""
+"""Combine rankings from several retrievers into one.
+
+Two methods, chosen by ``CITELINE_FUSION``:
+
+- ``rrf``: weighted reciprocal rank fusion, sum_i w_i / (k + rank_i(d)). Uses ranks only.
+- ``zscore`` (default): a convex combination of each retriever's scores standardised over its own
+  candidate list, sum_i w_i * (s_i(d) - mean_i) / std_i; a candidate one retriever did not return gets
+  that retriever's lowest standardised score. Keeps how far apart the scores are, which ranks throw away
+  (tuned on the SciFact train split, see docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Literal
 
 from citeline.retrieval.base import Ranked
+
+FusionMethod = Literal["rrf", "zscore"]
 
 
 def fuse_rankings(rankings: Sequence[Ranked], weights: Sequence[float], *, k: int = 60) -> Ranked:
@@ -16,3 +29,31 @@ def fuse_rankings(rankings: Sequence[Ranked], weights: Sequence[float], *, k: in
         for rank, (item, _score) in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def fuse_scores(rankings: Sequence[Ranked], weights: Sequence[float]) -> Ranked:
+    """Convex combination of z-scored retriever scores; absent candidates get the list's minimum."""
+    if len(rankings) != len(weights):
+        raise ValueError("one weight per ranking")
+    standardised = [_zscores(ranking) for ranking in rankings]
+    floors = [min(scores.values(), default=0.0) for scores in standardised]
+    items = {item for scores in standardised for item in scores}
+    fused = {
+        item: sum(
+            weight * scores.get(item, floor)
+            for weight, scores, floor in zip(weights, standardised, floors, strict=True)
+        )
+        for item in items
+    }
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _zscores(ranking: Ranked) -> dict[int, float]:
+    if not ranking:
+        return {}
+    values = [score for _, score in ranking]
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    if std == 0:
+        return {item: 0.0 for item, _ in ranking}
+    return {item: (score - mean) / std for item, score in ranking}

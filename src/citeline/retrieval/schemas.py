@@ -6,17 +6,26 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from citeline.retrieval.scope import FilterValue
+from citeline.retrieval.filters import Filters
 from citeline.retrieval.service import SearchMode
-
-Filters = dict[str, FilterValue | list[FilterValue]]
 
 
 class ScopedRequest(BaseModel):
     collection: str | None = Field(default=None, min_length=1, max_length=200)
+    diversity: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Maximal marginal relevance trade-off: 0 = by relevance only, higher = fewer "
+        "near-duplicate passages (default: the server's CITELINE_SEARCH_DIVERSITY).",
+    )
     filters: Filters = Field(
         default_factory=dict,
-        description="Document metadata that must match: {key: value} or {key: [any, of, these]}.",
+        description=(
+            "Document metadata that must match, applied inside retrieval: {key: value}, "
+            '{key: [any, of, these]}, or {key: {"in": [...], "gte": 2020, "lt": "2024-01-01"}}.'
+        ),
+        examples=[{"team": "finance", "year": {"gte": 2023}}],
     )
 
 

@@ -1,15 +1,13 @@
-"""What a search may see: collections, documents and metadata filters, applied inside each retriever."""
+"""What a search may see: collections, documents and metadata conditions, applied inside each retriever."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement
 
+from citeline.retrieval.filters import Condition, condition_clause
 from citeline.storage.models import Document
-
-FilterValue = str | int | float | bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +16,12 @@ class SearchScope:
 
     collection_ids: frozenset[str] | None = None
     document_ids: frozenset[str] | None = None
-    metadata: dict[str, FilterValue | list[FilterValue]] = field(default_factory=dict)
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def needs_document_filter(self) -> bool:
         """True when filtering needs more than the collection, so vector search asks SQL for ids."""
-        return self.document_ids is not None or bool(self.metadata)
+        return self.document_ids is not None or bool(self.conditions)
 
     def document_clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions on the documents table that express this scope."""
@@ -32,22 +30,5 @@ class SearchScope:
             clauses.append(Document.collection_id.in_(sorted(self.collection_ids)))
         if self.document_ids is not None:
             clauses.append(Document.id.in_(sorted(self.document_ids)))
-        for key, wanted in self.metadata.items():
-            values = wanted if isinstance(wanted, list) else [wanted]
-            ors = [_metadata_equals(key, value) for value in values]
-            clauses.append(ors[0] if len(ors) == 1 else or_(*ors))
+        clauses.extend(condition_clause(condition) for condition in self.conditions)
         return clauses
-
-
-def _metadata_equals(key: str, value: Any) -> ColumnElement[bool]:
-    element = Document.metadata_[key]
-    clause: ColumnElement[bool]
-    if isinstance(value, bool):
-        clause = element.as_boolean() == value
-    elif isinstance(value, int):
-        clause = element.as_integer() == value
-    elif isinstance(value, float):
-        clause = element.as_float() == value
-    else:
-        clause = element.as_string() == str(value)
-    return clause

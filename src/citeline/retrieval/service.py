@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from citeline.embeddings.base import Embedder
 from citeline.retrieval.base import LexicalIndex, Ranked, VectorIndex
-from citeline.retrieval.fusion import fuse_rankings
+from citeline.retrieval.diversity import mmr
+from citeline.retrieval.fusion import FusionMethod, fuse_rankings, fuse_scores
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document
 
@@ -47,10 +48,13 @@ class SearchOutcome:
 
 @dataclass(frozen=True, slots=True)
 class FusionConfig:
-    candidates: int = 100
+    candidates: int = 100  # per-retriever depth before fusion
+    method: FusionMethod = "zscore"
     rrf_k: int = 60
-    lexical_weight: float = 1.0
-    vector_weight: float = 1.0
+    lexical_weight: float = 0.5
+    vector_weight: float = 0.5
+    diversity: float = 0.0  # default MMR trade-off; 0 = plain relevance order
+    diversity_pool: int = 50  # fused candidates MMR chooses from (at least 4 x top_k)
 
 
 class SearchService:
@@ -65,9 +69,16 @@ class SearchService:
         self.fusion = fusion
 
     def search(
-        self, session: Session, query: str, top_k: int, scope: SearchScope, mode: SearchMode = "hybrid"
+        self,
+        session: Session,
+        query: str,
+        top_k: int,
+        scope: SearchScope,
+        mode: SearchMode = "hybrid",
+        diversity: float | None = None,
     ) -> SearchOutcome:
-        """``mode`` "lexical" or "vector" runs one retriever alone (for comparison and debugging)."""
+        """``mode`` "lexical" or "vector" runs one retriever alone (for comparison and debugging);
+        ``diversity`` > 0 re-orders the fused candidates by maximal marginal relevance."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         depth = max(self.fusion.candidates, top_k)
@@ -88,12 +99,23 @@ class SearchService:
             dense = self.vectors.search(session, query_vector, depth, scope)
             timings["vector"] = _ms_since(mark)
 
+        mark = time.perf_counter()
         if mode == "hybrid":
             weights = [self.fusion.lexical_weight, self.fusion.vector_weight]
-            fused = fuse_rankings([lexical, dense], weights, k=self.fusion.rrf_k)[:top_k]
+            if self.fusion.method == "rrf":
+                fused = fuse_rankings([lexical, dense], weights, k=self.fusion.rrf_k)
+            else:
+                fused = fuse_scores([lexical, dense], weights)
+            timings["fuse"] = _ms_since(mark)
         else:
-            fused = (lexical or dense)[:top_k]
-        hits = self.hydrate(session, fused)
+            fused = lexical or dense
+        diversity = self.fusion.diversity if diversity is None else diversity
+        if diversity > 0:
+            mark = time.perf_counter()
+            pool = fused[: max(self.fusion.diversity_pool, 4 * top_k)]
+            fused = mmr(pool, self.vectors.vectors_for([item for item, _ in pool]), top_k, diversity)
+            timings["diversity"] = _ms_since(mark)
+        hits = self.hydrate(session, fused[:top_k])
         timings["total"] = _ms_since(started)
         return SearchOutcome(hits=hits, query_vector=query_vector, timings_ms=timings)
 

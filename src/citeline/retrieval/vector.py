@@ -79,6 +79,9 @@ class NumpyVectorIndex:
                 new_codes = np.fromiter((self._code(a[1]) for a in added), dtype=np.int32, count=len(added))
                 codes = np.concatenate([codes, new_codes])
                 matrix = np.vstack([matrix, np.stack([a[2] for a in added]).astype(np.float32)])
+                if ids.shape[0] > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+                    order = np.argsort(ids, kind="stable")  # vectors_for() relies on sorted ids
+                    ids, codes, matrix = ids[order], codes[order], matrix[order]
             self._ids, self._collections, self._matrix = ids, codes, matrix
             self._generation = generation
 
@@ -109,6 +112,17 @@ class NumpyVectorIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(ids[i]), float(scores[i])) for i in top]
+
+    def vectors_for(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
+        ids, matrix = self._ids, self._matrix  # one consistent snapshot; ids stay sorted
+        out = np.zeros((len(chunk_ids), self.dimensions), dtype=np.float32)
+        if ids.shape[0] == 0 or not chunk_ids:
+            return out
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(ids, wanted), ids.shape[0] - 1)
+        present = ids[rows] == wanted
+        out[present] = matrix[rows[present]]
+        return out
 
     def _code(self, collection_id: str) -> int:
         code = self._collection_codes.get(collection_id)

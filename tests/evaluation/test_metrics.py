@@ -1,4 +1,4 @@
-"""The benchmark's IR metrics against values computed by hand (trec_eval/BEIR definitions)."""
+"""IR metrics against values computed by hand (trec_eval/BEIR definitions)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import math
 from pathlib import Path
 
 import pytest
-from bench.common import load_qrels, ndcg_at_k, percentile, recall_at_k, unique_ranking
+
+from citeline.evaluation.beir import load_qrels
+from citeline.evaluation.metrics import mrr_at_k, ndcg_at_k, percentile, recall_at_k, unique_ranking
 
 QRELS = {"a": 1, "b": 2}
 IDEAL_DCG = 2 / math.log2(2) + 1 / math.log2(3)  # b (grade 2) at rank 1, a (grade 1) at rank 2
@@ -59,3 +61,10 @@ def test_load_qrels_skips_the_header(tmp_path: Path) -> None:
     (tmp_path / "qrels").mkdir()
     (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n1\t10\t1\n1\t11\t2\n2\t12\t1\n")
     assert load_qrels(tmp_path, "test") == {"1": {"10": 1, "11": 2}, "2": {"12": 1}}
+
+
+def test_mrr_is_the_reciprocal_rank_of_the_first_relevant_document() -> None:
+    assert mrr_at_k(["b", "a"], QRELS, 10) == 1.0
+    assert mrr_at_k(["x", "y", "a"], QRELS, 10) == pytest.approx(1 / 3)
+    assert mrr_at_k(["x", "y", "a"], QRELS, 2) == 0.0
+    assert mrr_at_k(["z"], {"z": 0}, 10) == 0.0

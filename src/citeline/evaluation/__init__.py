@@ -1,0 +1,1 @@
+"""Retrieval evaluation on BEIR-format folders: loaders, IR metrics, and the `citeline eval` runner."""
