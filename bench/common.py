@@ -1,10 +1,8 @@
-"""Shared benchmark plumbing: a real server in a subprocess, BEIR loaders, IR metrics, results files."""
+"""Shared benchmark plumbing: a real server in a subprocess, the machine, results files."""
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import os
 import platform
 import shutil
@@ -13,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,9 +21,6 @@ from typing import Any
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-Qrels = dict[str, dict[str, int]]  # query id -> {doc id: relevance grade}
-
 
 # --- the server -------------------------------------------------------------------------------------
 
@@ -140,84 +135,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=15)
-
-
-# --- BEIR data ---------------------------------------------------------------------------------------
-
-
-def load_corpus(folder: Path) -> dict[str, dict[str, str]]:
-    """corpus.jsonl -> {doc id: {"title", "text"}}, in file order."""
-    corpus: dict[str, dict[str, str]] = {}
-    with (folder / "corpus.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                row = json.loads(line)
-                corpus[str(row["_id"])] = {"title": row.get("title") or "", "text": row.get("text") or ""}
-    return corpus
-
-
-def load_queries(folder: Path) -> dict[str, str]:
-    """queries.jsonl -> {query id: text}."""
-    queries: dict[str, str] = {}
-    with (folder / "queries.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                row = json.loads(line)
-                queries[str(row["_id"])] = row["text"]
-    return queries
-
-
-def load_qrels(folder: Path, split: str) -> Qrels:
-    """qrels/{split}.tsv (header: query-id, corpus-id, score) -> {query id: {doc id: grade}}."""
-    qrels: Qrels = {}
-    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t")
-        next(reader)  # header
-        for row in reader:
-            if len(row) < 3:
-                continue
-            query_id, doc_id, grade = row[0], row[1], int(row[2])
-            qrels.setdefault(query_id, {})[doc_id] = grade
-    return qrels
-
-
-# --- metrics -----------------------------------------------------------------------------------------
-
-
-def unique_ranking(ids: Iterable[str | None]) -> list[str]:
-    """Document ids in first-seen order: a document's rank is that of its best chunk."""
-    return list(dict.fromkeys(i for i in ids if i is not None))
-
-
-def ndcg_at_k(ranking: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
-    """nDCG@k as trec_eval/BEIR compute it: gain = grade, discount log2(rank + 1), ideal from the qrels."""
-    dcg = sum(relevant.get(doc, 0) / math.log2(rank + 1) for rank, doc in enumerate(ranking[:k], start=1))
-    ideal_grades = sorted((g for g in relevant.values() if g > 0), reverse=True)[:k]
-    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal_grades, start=1))
-    return dcg / idcg if idcg > 0 else 0.0
-
-
-def recall_at_k(ranking: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
-    """Share of the relevant (grade > 0) documents found in the top k."""
-    wanted = {doc for doc, grade in relevant.items() if grade > 0}
-    if not wanted:
-        return 0.0
-    return len(wanted.intersection(ranking[:k])) / len(wanted)
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """The p-th percentile (0-100) with linear interpolation between ranks, as numpy's default."""
-    if not values:
-        raise ValueError("percentile of no values")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * p / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
 
 
 # --- results -----------------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
-"""SciFact (BEIR) through the HTTP API: ingest throughput, nDCG@10 / recall@100 and latency per search mode.
+"""SciFact (BEIR) through the HTTP API: ingest throughput, then an ablation of retrieval variants.
 
-Run from the project root:  .venv/bin/python -m bench.scifact [--split test] [--env CITELINE_RRF_K=20]
+Every variant runs against the same index (one ingest; later servers find every document unchanged):
+BM25 alone, dense alone, the issue-2 hybrid (RRF), the default hybrid (z-score fusion), and the default
+with MMR diversity. Quality is scored at top_k=100 (nDCG@10, recall@100, MRR@10); latency is timed in a
+second pass at top_k=10, the size a client asks for.
+
+Run from the project root:  .venv/bin/python -m bench.scifact [--split test] [--limit-queries N]
 """
 
 from __future__ import annotations
@@ -8,8 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +23,41 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench.common import (
-    PROJECT_ROOT,
-    Qrels,
-    Server,
-    environment,
-    load_corpus,
-    load_qrels,
-    load_queries,
-    mean,
-    ndcg_at_k,
-    percentile,
-    recall_at_k,
-    running_server,
-    unique_ranking,
-    write_results,
-)
+from bench.common import PROJECT_ROOT, environment, running_server, write_results
+from citeline.evaluation.beir import BeirDataset
+from citeline.evaluation.runner import ModeReport, evaluate_queries, ingest_corpus
+from citeline.evaluation.targets import HttpTarget
+from citeline.retrieval.service import SearchMode
 
-MODES = ("lexical", "vector", "hybrid")
-TOP_K = 100
-BATCH_SIZE = 250
-REFERENCE_NDCG10 = {"BM25 (BEIR paper)": 0.665, "all-MiniLM-L6-v2 (MTEB)": 0.645}
+COLLECTION = "scifact"
+REFERENCE_NDCG10 = {
+    "BM25 (BEIR paper)": 0.665,
+    "all-MiniLM-L6-v2 (MTEB)": 0.645,
+    "bge-small-en-v1.5 (MTEB)": 0.713,
+    "bge-base-en-v1.5 (MTEB)": 0.744,
+}
 
 console = Console()
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    name: str
+    mode: SearchMode
+    env: dict[str, str] = field(default_factory=dict)
+
+
+VARIANTS = (
+    Variant("BM25 (FTS5)", "lexical"),
+    Variant("dense (MiniLM int8)", "vector"),
+    Variant(
+        "hybrid RRF k=60 (issue 2)",
+        "hybrid",
+        {"CITELINE_FUSION": "rrf", "CITELINE_LEXICAL_WEIGHT": "1", "CITELINE_VECTOR_WEIGHT": "1"},
+    ),
+    Variant("hybrid z-score (default)", "hybrid"),
+    Variant("hybrid z-score + MMR 0.3", "hybrid", {"CITELINE_SEARCH_DIVERSITY": "0.3"}),
+)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -51,120 +69,140 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit-queries", type=int, default=None, metavar="N", help="first N queries only")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "scifact.json")
     parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for the server, e.g. CITELINE_RRF_K=20 (repeatable)",
-    )
-    parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
         help="keep the index here and reuse it on later runs (ingest then reports 'unchanged')",
     )
-    args = parser.parse_args(argv)
-    args.server_env = dict(_key_value(item) for item in args.env)
-    return args
+    return parser.parse_args(argv)
 
 
-def _key_value(item: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key:
-        raise SystemExit(f"--env wants KEY=VALUE, got {item!r}")
-    return key, value
+def _bar(label: str) -> Progress:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=console)
 
 
-def ingest(server: Server, corpus: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """Upsert the corpus in batches through POST /documents/batch?wait=true; time the whole ingest."""
-    items = [
-        {"external_id": doc_id, "title": doc["title"], "text": doc["text"], "metadata": {}}
-        for doc_id, doc in corpus.items()
-    ]
-    statuses: dict[str, int] = {}
-    chunks = 0
-    errors: list[str] = []
-    columns = (
-        TextColumn("ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[chunks]} chunks"),
-        TimeElapsedColumn(),
-    )
-    started = time.perf_counter()
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("ingest", total=len(items), chunks=0)
-        for offset in range(0, len(items), BATCH_SIZE):
-            batch = items[offset : offset + BATCH_SIZE]
-            response = server.client.post(
-                "/api/v1/documents/batch", params={"wait": "true"}, json={"documents": batch}
-            )
-            response.raise_for_status()
-            for doc in response.json()["documents"]:
-                statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
-                chunks += doc.get("chunks") or 0
-                if doc.get("error"):
-                    errors.append(f"{doc['external_id']}: {doc['error']}")
-            progress.update(task, advance=len(batch), chunks=chunks)
-    seconds = time.perf_counter() - started
-    if errors:
-        console.print(f"[red]{len(errors)} documents failed[/red], e.g. {errors[:3]}")
+def run_variant(
+    target: HttpTarget, dataset: BeirDataset, variant: Variant, limit: int | None
+) -> dict[str, ModeReport]:
+    """Quality at top_k=100, then latency at top_k=10."""
+    total = min(len(dataset.qrels), limit or len(dataset.qrels))
+    reports = {}
+    for top_k in (100, 10):
+        with _bar(f"{variant.name} @{top_k}") as progress:
+            task = progress.add_task("search", total=total)
+            reports[top_k] = evaluate_queries(
+                target,
+                dataset,
+                COLLECTION,
+                modes=(variant.mode,),
+                top_k=top_k,
+                limit=limit,
+                on_progress=partial(progress.advance, task),
+            )[variant.mode]
+    return {"quality": reports[100], "latency": reports[10]}
+
+
+def summarise(variant: Variant, reports: dict[str, ModeReport]) -> dict[str, Any]:
+    quality, latency = reports["quality"], reports["latency"]
     return {
-        "documents": len(items),
-        "chunks": chunks,
-        "seconds": round(seconds, 2),
-        "docs_per_s": round(len(items) / seconds, 2),
-        "chunks_per_s": round(chunks / seconds, 2),
-        "batch_size": BATCH_SIZE,
-        "statuses": statuses,
-        "errors": errors[:20],
+        "mode": variant.mode,
+        "server_env": variant.env,
+        "queries": quality.queries,
+        "ndcg@10": quality.ndcg_at_10,
+        "recall@100": quality.recall_at_k,
+        "mrr@10": quality.mrr_at_10,
+        "latency_top10_ms": latency.latency_ms,
+        "server_top10_ms": latency.server_ms,
+        "per_query": quality.per_query,
     }
 
 
-def evaluate(server: Server, queries: dict[str, str], qrels: Qrels) -> dict[str, Any]:
-    """Search every judged query in each mode; nDCG@10, recall@100 and client-side latency per mode."""
-    ndcg: dict[str, list[float]] = {mode: [] for mode in MODES}
-    recall: dict[str, list[float]] = {mode: [] for mode in MODES}
-    latency_ms: dict[str, list[float]] = {mode: [] for mode in MODES}
-    server_ms: dict[str, list[float]] = {mode: [] for mode in MODES}
-    per_query: dict[str, dict[str, dict[str, float]]] = {}
-    columns = (TextColumn("search"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("search", total=len(qrels))
-        for query_id, relevant in qrels.items():
-            per_query[query_id] = {}
-            for mode in MODES:
-                body = {"query": queries[query_id], "top_k": TOP_K, "mode": mode}
-                started = time.perf_counter()
-                response = server.client.post("/api/v1/search", json=body)
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                response.raise_for_status()
-                payload = response.json()
-                ranking = unique_ranking(hit["external_id"] for hit in payload["results"])
-                scores = {
-                    "ndcg@10": ndcg_at_k(ranking, relevant, 10),
-                    "recall@100": recall_at_k(ranking, relevant, 100),
-                }
-                ndcg[mode].append(scores["ndcg@10"])
-                recall[mode].append(scores["recall@100"])
-                latency_ms[mode].append(elapsed_ms)
-                server_ms[mode].append(float(payload.get("timings_ms", {}).get("total", 0.0)))
-                per_query[query_id][mode] = {k: round(v, 4) for k, v in scores.items()}
-            progress.advance(task)
-    modes = {
-        mode: {
-            "ndcg@10": round(mean(ndcg[mode]), 4),
-            "recall@100": round(mean(recall[mode]), 4),
-            "latency_ms": {
-                "p50": round(percentile(latency_ms[mode], 50), 1),
-                "p95": round(percentile(latency_ms[mode], 95), 1),
-                "mean": round(mean(latency_ms[mode]), 1),
-            },
-            "server_total_ms_p50": round(percentile(server_ms[mode], 50), 1),
-        }
-        for mode in MODES
+def print_report(results: dict[str, Any]) -> None:
+    ingest = results["ingest"]
+    console.print(
+        f"ingest: {ingest['documents']} docs, {results['index']['chunks']} chunks in {ingest['seconds']:.1f}s"
+        f" = {ingest['docs_per_s']:.1f} docs/s  {ingest['statuses']}"
+    )
+    table = Table(
+        "variant",
+        "nDCG@10",
+        "recall@100",
+        "MRR@10",
+        "p50 ms",
+        "p95 ms",
+        "server p50",
+        title=f"SciFact {results['split']} ({results['queries']} queries), latency at top_k=10",
+    )
+    for name, figures in results["variants"].items():
+        table.add_row(
+            name,
+            f"{figures['ndcg@10']:.4f}",
+            f"{figures['recall@100']:.4f}",
+            f"{figures['mrr@10']:.4f}",
+            f"{figures['latency_top10_ms']['p50']:.1f}",
+            f"{figures['latency_top10_ms']['p95']:.1f}",
+            f"{figures['server_top10_ms'].get('p50', 0.0):.1f}",
+        )
+    for name, value in REFERENCE_NDCG10.items():
+        table.add_row(f"[dim]{name}[/dim]", f"[dim]{value:.3f}[/dim]", "", "", "", "", "")
+    console.print(table)
+    env = results["environment"]
+    console.print(
+        f"[dim]{env['date']}  {env['cpu_count']} CPUs  Python {env['python']}  model {env['embedding_model']}"
+        f"  load {env['load_average_1m_at_start']}->{env['load_average_1m']}[/dim]"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_at_start = round(os.getloadavg()[0], 2)
+    dataset = BeirDataset.load(args.data, args.split)
+    console.print(f"SciFact: {len(dataset.corpus)} documents, {len(dataset.qrels)} {args.split} queries")
+
+    variants: dict[str, dict[str, Any]] = {}
+    ingest_report = None
+    ready: dict[str, Any] = {}
+    # One server per distinct environment, all on the same data dir: the first ingests, the rest reuse it.
+    groups: dict[tuple[tuple[str, str], ...], list[Variant]] = {}
+    for variant in VARIANTS:
+        groups.setdefault(tuple(sorted(variant.env.items())), []).append(variant)
+    with running_server({}, data_dir=args.data_dir) as first:
+        target = HttpTarget(first.base_url)
+        with _bar("ingest") as progress:
+            task = progress.add_task("ingest", total=len(dataset.corpus))
+            ingest_report = ingest_corpus(target, dataset, COLLECTION, lambda n: progress.advance(task, n))
+        ready = first.ready()
+        for variant in groups.pop((), []):
+            variants[variant.name] = summarise(
+                variant, run_variant(target, dataset, variant, args.limit_queries)
+            )
+        target.close()
+        data_dir = first.data_dir
+        for env_items, members in groups.items():
+            with running_server(dict(env_items), data_dir=data_dir) as server:
+                other = HttpTarget(server.base_url)
+                for variant in members:
+                    reports = run_variant(other, dataset, variant, args.limit_queries)
+                    variants[variant.name] = summarise(variant, reports)
+                other.close()
+
+    results = {
+        "benchmark": "scifact",
+        "split": args.split,
+        "queries": next(iter(variants.values()))["queries"],
+        "command": " ".join(
+            [_interpreter(), "-m", "bench.scifact", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        "environment": {**environment(ready), "load_average_1m_at_start": load_at_start},
+        "index": {"documents": ready.get("documents"), "chunks": ready.get("chunks")},
+        "ingest": asdict(ingest_report) if ingest_report else None,
+        "variants": {name: variants[name] for name in (v.name for v in VARIANTS)},
+        "reference_ndcg@10": REFERENCE_NDCG10,
     }
-    return {"queries": len(qrels), "top_k": TOP_K, "modes": modes, "per_query": per_query}
+    print_report(results)
+    console.print(f"wrote {write_results(args.out, results)}")
+    return 0
 
 
 def _interpreter() -> str:
@@ -174,73 +212,6 @@ def _interpreter() -> str:
         return str(executable.relative_to(PROJECT_ROOT))
     except ValueError:
         return executable.name
-
-
-def print_report(results: dict[str, Any]) -> None:
-    ingest_figures = results["ingest"]
-    console.print(
-        f"ingest: {ingest_figures['documents']} docs, {ingest_figures['chunks']} chunks in "
-        f"{ingest_figures['seconds']:.1f}s = {ingest_figures['docs_per_s']:.1f} docs/s, "
-        f"{ingest_figures['chunks_per_s']:.1f} chunks/s  {ingest_figures['statuses']}"
-    )
-    table = Table(
-        "mode",
-        "nDCG@10",
-        "recall@100",
-        "p50 ms",
-        "p95 ms",
-        title=f"SciFact {results['split']} ({results['search']['queries']} queries)",
-    )
-    for mode, figures in results["search"]["modes"].items():
-        table.add_row(
-            mode,
-            f"{figures['ndcg@10']:.4f}",
-            f"{figures['recall@100']:.4f}",
-            f"{figures['latency_ms']['p50']:.1f}",
-            f"{figures['latency_ms']['p95']:.1f}",
-        )
-    for name, value in REFERENCE_NDCG10.items():
-        table.add_row(f"[dim]{name}[/dim]", f"[dim]{value:.3f}[/dim]", "", "", "")
-    console.print(table)
-    env = results["environment"]
-    console.print(
-        f"[dim]{env['date']}  {env['cpu_count']} CPUs  Python {env['python']}  "
-        f"model {env['embedding_model']}  load {env['load_average_1m_at_start']}->{env['load_average_1m']}  "
-        f"server env {results['server_env'] or '{}'}[/dim]"
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    load_at_start = round(os.getloadavg()[0], 2)
-    corpus = load_corpus(args.data)
-    queries = load_queries(args.data)
-    qrels = {qid: rel for qid, rel in load_qrels(args.data, args.split).items() if qid in queries}
-    if args.limit_queries is not None:
-        qrels = dict(list(qrels.items())[: args.limit_queries])
-    console.print(f"SciFact: {len(corpus)} documents, {len(qrels)} {args.split} queries")
-
-    with running_server(args.server_env, data_dir=args.data_dir) as server:
-        ingest_figures = ingest(server, corpus)
-        ready = server.ready()
-        search_figures = evaluate(server, queries, qrels)
-
-    results = {
-        "benchmark": "scifact",
-        "split": args.split,
-        "command": " ".join(
-            [_interpreter(), "-m", "bench.scifact", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "server_env": args.server_env,
-        "environment": {**environment(ready), "load_average_1m_at_start": load_at_start},
-        "index": {"documents": ready.get("documents"), "chunks": ready.get("chunks")},
-        "ingest": ingest_figures,
-        "search": search_figures,
-        "reference_ndcg@10": REFERENCE_NDCG10,
-    }
-    print_report(results)
-    console.print(f"wrote {write_results(args.out, results)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -105,3 +105,24 @@ def test_malformed_filters_are_422_with_a_reason(client: TestClient, filters: di
     response = client.post("/api/v1/search", json={"query": "x", "filters": filters})
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
+
+
+def test_a_small_collection_inside_a_large_index_gets_its_exact_top_k(client: TestClient) -> None:
+    """More than 200 out-of-scope matches outrank every in-scope one: the lexical index must look deeper."""
+    crowd = [_doc(f"c{i}", f"Budget budget budget review {i}.", kind="crowd") for i in range(230)]
+    few = [_doc(f"f{i}", f"The budget is one line among many notes {i}.") for i in range(6)]
+    assert client.post("/api/v1/documents/batch?wait=true", json={"documents": crowd}).status_code == 200
+    body = {"collection": "small", "documents": few}
+    assert client.post("/api/v1/documents/batch?wait=true", json=body).status_code == 200
+    for top_k, expected in ((10, 6), (3, 3)):
+        search = {"query": "budget", "top_k": top_k, "mode": "lexical", "collection": "small"}
+        hits = client.post("/api/v1/search", json=search).json()["results"]
+        assert len(hits) == expected
+        assert all(hit["external_id"].startswith("f") for hit in hits)
+        assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    unscoped = client.post("/api/v1/search", json={"query": "budget", "top_k": 10, "mode": "lexical"})
+    assert all(hit["external_id"].startswith("c") for hit in unscoped.json()["results"])
+    # in scope and plentiful among the first candidates: answered without the deep query
+    crowd_only = {"query": "budget", "top_k": 10, "mode": "lexical", "filters": {"kind": "crowd"}}
+    hits = client.post("/api/v1/search", json=crowd_only).json()["results"]
+    assert len(hits) == 10 and all(hit["metadata"] == {"kind": "crowd"} for hit in hits)

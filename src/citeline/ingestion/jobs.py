@@ -56,3 +56,4 @@ class IngestJobHandler:
             job = session.get(Job, job_id)
             if job is not None:
                 job.status = "succeeded"
+        self.db.optimize()  # the index just grew or shrank: keep the query planner's picture current

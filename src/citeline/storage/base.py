@@ -22,6 +22,9 @@ class Store(Protocol):
     def read(self) -> AbstractContextManager[Session]:
         """A session for reads only."""
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics after the data changed a lot (bounded cost)."""
+
     def ping(self) -> bool:
         """True when the store answers a trivial query (readiness)."""
 

@@ -36,6 +36,18 @@ class Database:
                 conn.execute(text(FTS_DDL))
             if conn.execute(text("SELECT count(*) FROM index_state")).scalar_one() == 0:
                 conn.execute(insert(IndexState).values(id=1, generation=0))
+        self.optimize()
+
+    def optimize(self) -> None:
+        """SQLite: ANALYZE on a bounded sample. Without statistics the planner believes a collection holds
+        ~10 documents and, for a scoped search, walks the whole collection instead of looking up the
+        candidate chunks (8.8 ms vs 1.4 ms per search on SciFact). PostgreSQL's autovacuum does this itself.
+        """
+        if not self.is_sqlite:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("PRAGMA analysis_limit=1000"))
+            conn.execute(text("ANALYZE"))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

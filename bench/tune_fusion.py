@@ -1,0 +1,124 @@
+"""Tune hybrid fusion on the SciFact *train* split (never the test split), in-process.
+
+Retrieves each train query's BM25 and dense candidates once, then scores every fusion setting with the
+product's own fuse functions, so the grid costs seconds after the first ingest. Prints the grid, best
+first; the chosen defaults (zscore, 0.5/0.5, 100 candidates) are recorded in docs/benchmarks.md.
+
+Run from the project root:  .venv/bin/python -m bench.tune_fusion [--data-dir /tmp/scifact-index]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from bench.common import PROJECT_ROOT
+from citeline.config import Settings
+from citeline.evaluation.beir import BeirDataset
+from citeline.evaluation.metrics import mean, ndcg_at_k, recall_at_k, unique_ranking
+from citeline.evaluation.runner import ingest_corpus
+from citeline.evaluation.targets import EmbeddedTarget
+from citeline.retrieval.base import Ranked
+from citeline.retrieval.fusion import fuse_rankings, fuse_scores
+from citeline.retrieval.scope import SearchScope
+from citeline.services import build_services
+from citeline.storage.models import Chunk, Document
+
+console = Console()
+DEPTH = 300
+Fuse = Callable[[Ranked, Ranked], Ranked]
+
+
+def candidates(
+    data_dir: Path, dataset: BeirDataset
+) -> tuple[dict[str, tuple[Ranked, Ranked]], dict[int, str]]:
+    """Per train query: (BM25 top DEPTH, dense top DEPTH) chunk rankings; and chunk id -> external id."""
+    services = build_services(Settings(data_dir=data_dir))
+    try:
+        report = ingest_corpus(EmbeddedTarget(services), dataset, "scifact")
+        console.print(f"index: {report.statuses}")
+        runs: dict[str, tuple[Ranked, Ranked]] = {}
+        with services.db.read() as session:
+            rows = session.query(Chunk.id, Document.external_id).join(
+                Document, Document.id == Chunk.document_id
+            )
+            owner = {int(chunk_id): str(external_id) for chunk_id, external_id in rows}
+            for query_id in track(list(dataset.qrels), description="candidates", console=console):
+                query = dataset.queries[query_id]
+                lexical = services.search.lexical.search(session, query, DEPTH, SearchScope())
+                vector = services.embedder.embed_query(query)
+                dense = services.search.vectors.search(session, vector, DEPTH, SearchScope())
+                runs[query_id] = (lexical, dense)
+        return runs, owner
+    finally:
+        services.close()
+
+
+def score(
+    dataset: BeirDataset,
+    runs: dict[str, tuple[Ranked, Ranked]],
+    owner: dict[int, str],
+    fuse: Fuse,
+    depth: int,
+) -> tuple[float, float]:
+    ndcg, recall = [], []
+    for query_id, (lexical, dense) in runs.items():
+        ranking = unique_ranking(owner.get(chunk) for chunk, _ in fuse(lexical[:depth], dense[:depth]))
+        ndcg.append(ndcg_at_k(ranking, dataset.qrels[query_id], 10))
+        recall.append(recall_at_k(ranking, dataset.qrels[query_id], 100))
+    return mean(ndcg), mean(recall)
+
+
+def _rrf(k: int, weight: float) -> Fuse:
+    return lambda lexical, dense: fuse_rankings([lexical, dense], [weight, 1.0], k=k)
+
+
+def _zscore(weight: float) -> Fuse:
+    return lambda lexical, dense: fuse_scores([lexical, dense], [weight, 1 - weight])
+
+
+def grid() -> list[tuple[str, Fuse]]:
+    settings: list[tuple[str, Fuse]] = [
+        ("lexical only", lambda lexical, dense: lexical),
+        ("dense only", lambda lexical, dense: dense),
+    ]
+    for k, weight in itertools.product((10, 30, 60, 100), (0.7, 1.0, 1.3)):
+        settings.append((f"rrf k={k} lexical={weight}", _rrf(k, weight)))
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
+        settings.append((f"zscore lexical={weight}", _zscore(weight)))
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / ".." / "shared" / "data" / "scifact")
+    parser.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) the index here")
+    args = parser.parse_args(argv)
+    dataset = BeirDataset.load(args.data, "train")
+    with tempfile.TemporaryDirectory(prefix="citeline-tune-") as temp:
+        runs, owner = candidates(args.data_dir or Path(temp), dataset)
+    rows = []
+    for depth in (50, 100, 200):
+        for name, fuse in grid():
+            ndcg, recall = score(dataset, runs, owner, fuse, depth)
+            rows.append((ndcg, recall, name, depth))
+    table = Table(
+        "fusion", "candidates", "nDCG@10", "recall@100", title=f"SciFact train ({len(runs)} queries)"
+    )
+    for ndcg, recall, name, depth in sorted(rows, reverse=True)[:25]:
+        table.add_row(name, str(depth), f"{ndcg:.4f}", f"{recall:.4f}")
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
