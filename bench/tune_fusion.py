@@ -27,7 +27,6 @@ from citeline.evaluation.runner import ingest_corpus
 from citeline.evaluation.targets import EmbeddedTarget
 from citeline.retrieval.base import Ranked
 from citeline.retrieval.fusion import fuse_rankings, fuse_scores
-from citeline.retrieval.scope import SearchScope
 from citeline.services import build_services
 from citeline.storage.models import Chunk, Document
 
@@ -50,11 +49,12 @@ def candidates(
                 Document, Document.id == Chunk.document_id
             )
             owner = {int(chunk_id): str(external_id) for chunk_id, external_id in rows}
+            scope = services.scope(session, "scifact", {})  # the data dir may hold other collections
             for query_id in track(list(dataset.qrels), description="candidates", console=console):
                 query = dataset.queries[query_id]
-                lexical = services.search.lexical.search(session, query, DEPTH, SearchScope())
+                lexical = services.search.lexical.search(session, query, DEPTH, scope)
                 vector = services.embedder.embed_query(query)
-                dense = services.search.vectors.search(session, vector, DEPTH, SearchScope())
+                dense = services.search.vectors.search(session, vector, DEPTH, scope)
                 runs[query_id] = (lexical, dense)
         return runs, owner
     finally:
