@@ -1,4 +1,4 @@
-"""Bar chart of bench/results/scifact.json: nDCG@10 and recall@100 per mode, with published baselines."""
+"""Charts of bench/results/scifact.json: quality per variant (with published baselines) and latency."""
 
 from __future__ import annotations
 
@@ -15,33 +15,52 @@ import matplotlib.pyplot as plt  # after matplotlib.use(): the backend must be c
 
 from bench.common import PROJECT_ROOT
 
-MODES = ("lexical", "vector", "hybrid")
-METRICS = (("ndcg@10", "nDCG@10"), ("recall@100", "recall@100"))
 # Published nDCG@10 on the SciFact test split (see ../shared/data/README.md).
-REFERENCES = (("BM25 (BEIR) 0.665", 0.665, "tab:gray"), ("all-MiniLM-L6-v2 0.645", 0.645, "tab:purple"))
+REFERENCES = (
+    ("BM25 (BEIR) 0.665", 0.665, "tab:gray"),
+    ("bge-small-en-v1.5 0.713", 0.713, "tab:green"),
+    ("bge-base-en-v1.5 0.744", 0.744, "tab:red"),
+)
 
 
 def plot(results: dict[str, Any], out: Path) -> Path:
-    modes = results["search"]["modes"]
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    width = 0.38
-    for i, (key, label) in enumerate(METRICS):
-        xs = [m + (i - 0.5) * width for m in range(len(MODES))]
-        values = [modes[mode][key] for mode in MODES]
-        bars = ax.bar(xs, values, width, label=label, color=("tab:blue", "tab:orange")[i])
-        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+    variants = results["variants"]
+    names = list(variants)
+    fig, (quality, latency) = plt.subplots(
+        1, 2, figsize=(12, 0.7 * len(names) + 2.6), gridspec_kw={"width_ratios": [3, 2]}, sharey=True
+    )
+    ys = list(range(len(names)))
+    height = 0.38
+    for offset, key, label, colour in (
+        (-height / 2, "ndcg@10", "nDCG@10", "tab:blue"),
+        (height / 2, "recall@100", "recall@100", "tab:orange"),
+    ):
+        bars = quality.barh([y + offset for y in ys], [variants[n][key] for n in names], height, label=label,
+                            color=colour)  # fmt: skip
+        quality.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
     for label, value, colour in REFERENCES:
-        ax.axhline(value, color=colour, linestyle="--", linewidth=1, label=f"{label} (nDCG@10)")
-    ax.set_xticks(range(len(MODES)), MODES)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
+        quality.axvline(value, color=colour, linestyle="--", linewidth=1, label=f"published {label}")
+    quality.set_xlim(0.5, 1.02)
+    quality.set_yticks(ys, names)
+    quality.invert_yaxis()
+    quality.set_xlabel("score (SciFact test)")
+    quality.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=7, frameon=False)
+
+    for offset, key, colour in ((-height / 2, "p50", "tab:cyan"), (height / 2, "p95", "tab:purple")):
+        values = [variants[n]["latency_top10_ms"][key] for n in names]
+        bars = latency.barh([y + offset for y in ys], values, height, label=f"{key} (client, top_k=10)",
+                            color=colour)  # fmt: skip
+        latency.bar_label(bars, fmt="%.0f", fontsize=8, padding=2)
+    latency.axvline(50, color="black", linestyle=":", linewidth=1, label="p50 target 50 ms")
+    latency.set_xlabel("search latency, ms (HTTP round trip)")
+    latency.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
+
     env = results["environment"]
-    ax.set_title(
-        f"SciFact {results['split']} ({results['search']['queries']} queries), "
-        f"model {env['embedding_model']}",
+    fig.suptitle(
+        f"SciFact {results['split']} ({results['queries']} queries) through POST /api/v1/search; "
+        f"{env['cpu_count']} CPUs, model {env['embedding_model']}",
         fontsize=10,
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150)
