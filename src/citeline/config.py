@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     embedding_threads: int | None = Field(default=None, ge=1)
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
 
+    job_lease_s: float = Field(
+        default=60.0, gt=0, description="A running job's lease; a worker silent this long is presumed dead."
+    )
+    job_max_attempts: int = Field(default=3, ge=1, description="Claims of one job before it fails for good.")
+
     search_top_k: int = Field(default=10, ge=1, le=200)
     search_candidates: int = Field(
         default=100, ge=10, le=2000, description="Per-retriever depth before fusion."

@@ -21,6 +21,7 @@ from citeline.ingestion.jobs import INGEST_JOB, IngestJobHandler
 from citeline.ingestion.pipeline import IngestionPipeline
 from citeline.jobs.base import JobQueue
 from citeline.jobs.runner import InProcessJobRunner
+from citeline.jobs.service import JobService
 from citeline.retrieval.filters import Filters, conditions_from
 from citeline.retrieval.lexical import SqliteLexicalIndex
 from citeline.retrieval.scope import SearchScope
@@ -44,6 +45,7 @@ class Services:
     documents: DocumentService
     search: SearchService
     answers: AnswerService
+    jobs: JobService
 
     def scope(self, session: Session, collection: str | None, filters: Filters) -> SearchScope:
         """Translate a request's collection name and metadata filters into a search scope."""
@@ -84,7 +86,12 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         max_tokens=settings.chunk_max_tokens,
         overlap_tokens=settings.chunk_overlap_tokens,
     )
-    runner = InProcessJobRunner(db, {INGEST_JOB: IngestJobHandler(db, pipeline)})
+    runner = InProcessJobRunner(
+        db,
+        {INGEST_JOB: IngestJobHandler(db, pipeline)},
+        lease_s=settings.job_lease_s,
+        max_attempts=settings.job_max_attempts,
+    )
     search = SearchService(
         embedder,
         lexical,
@@ -111,6 +118,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         documents=DocumentService(db, blobs, runner, pipeline),
         search=search,
         answers=AnswerService(search, generator, settings.query_top_k),
+        jobs=JobService(db),
     )
     recovered = runner.recover()
     if recovered:

@@ -72,3 +72,7 @@ class ServiceUnavailableError(CiteLineError):
 
 class CollectionNotFoundError(NotFoundError):
     code = "collection_not_found"
+
+
+class JobFinishedError(ConflictError):
+    code = "job_finished"

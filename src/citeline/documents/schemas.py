@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ItemStatus = Literal["queued", "rejected", "indexed", "unchanged", "failed"]
+ItemStatus = Literal["queued", "rejected", "indexed", "unchanged", "failed", "cancelled"]
 
 
 class DocumentOut(BaseModel):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, IngestOutcome
+from citeline.jobs.runner import TERMINAL, JobContext
 from citeline.storage.base import Store
-from citeline.storage.models import Job
+from citeline.storage.models import Document, Job, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -14,25 +18,28 @@ INGEST_JOB = "ingest"
 
 
 class IngestJobHandler:
-    """Callable the job runner invokes with a job id."""
+    """Callable the job runner invokes; safe to re-run (documents finished before a restart are skipped)."""
 
     def __init__(self, db: Store, pipeline: IngestionPipeline) -> None:
         self.db = db
         self.pipeline = pipeline
 
-    def __call__(self, job_id: str) -> None:
-        with self.db.transaction() as session:
+    def __call__(self, context: JobContext) -> None:
+        job_id = context.job_id
+        with self.db.read() as session:
             job = session.get(Job, job_id)
-            if job is None or job.status in ("succeeded", "failed", "cancelled"):
+            if job is None or job.status in TERMINAL:
                 return
-            job.status = "running"
-            job.attempts += 1
             items = [IngestItem.from_payload(p) for p in job.payload.get("items", [])]
             done: dict[str, dict[str, object]] = dict(job.result.get("documents", {}))
-            job.total = len(items)
+        with self.db.transaction() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(total=len(items)))
         for item in items:
             if item.document_id in done:  # finished before a restart
                 continue
+            if context.heartbeat():
+                self._cancel(job_id, [i for i in items if i.document_id not in done])
+                return
             try:
                 outcome = self.pipeline.index(item)
             except Exception as exc:  # a parser bug must not take the rest of the batch down
@@ -54,6 +61,24 @@ class IngestJobHandler:
                 job.result = {"documents": dict(done)}
         with self.db.transaction() as session:
             job = session.get(Job, job_id)
-            if job is not None:
-                job.status = "succeeded"
+            if job is not None and job.status not in TERMINAL:
+                job.status, job.lease_until, job.finished_at = "succeeded", None, utcnow()
         self.db.optimize()  # the index just grew or shrank: keep the query planner's picture current
+
+    def _cancel(self, job_id: str, remaining: list[IngestItem]) -> None:
+        with self.db.transaction() as session:
+            cancel_documents(session, [item.document_id for item in remaining])
+            job = session.get(Job, job_id)
+            if job is not None:
+                job.status, job.lease_until, job.finished_at = "cancelled", None, utcnow()
+                job.error = f"cancelled with {len(remaining)} document(s) not indexed"
+
+
+def cancel_documents(session: Session, document_ids: list[str]) -> None:
+    """Documents a cancelled job never reached: new ones become 'cancelled', updates keep the old version."""
+    for document_id in document_ids:
+        document = session.get(Document, document_id)
+        if document is None or document.status != "queued":
+            continue
+        document.status = "indexed" if document.version > 0 else "cancelled"
+        document.error = "ingest cancelled"

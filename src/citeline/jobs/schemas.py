@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobOut(BaseModel):
@@ -19,5 +19,9 @@ class JobOut(BaseModel):
     attempts: int
     error: str | None
     result: dict[str, Any]
+    cancel_requested: bool
+    worker: str | None = Field(description="host:pid:id of the process running it, while it runs")
+    lease_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    finished_at: datetime | None

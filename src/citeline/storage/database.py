@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy import Engine, create_engine, event, insert, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 from citeline.storage.models import Base, IndexState
 
@@ -31,6 +32,7 @@ class Database:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         with self.engine.begin() as conn:
             if self.is_sqlite:
                 conn.execute(text(FTS_DDL))
@@ -67,6 +69,30 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Additive schema upgrade: add model columns that an older database lacks; returns what it added.
+
+    Only nullable columns or columns with a server default are added, which is all the schema has needed
+    so far; a change that rewrites data will bring a real migration tool (Alembic) with it.
+    """
+    added = []
+    existing_tables = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in existing_tables:
+                continue
+            present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable and column.server_default is None:
+                    raise RuntimeError(f"cannot add {table.name}.{column.name}: NOT NULL without a default")
+                ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
@@ -103,6 +104,12 @@ class Job(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Who runs it and until when: a worker renews the lease as it goes; an expired lease means the
+    # worker died and any process may claim the job again (counting an attempt).
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=false())
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 class IndexState(Base):
