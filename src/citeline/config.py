@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
 
     max_upload_mb: float = Field(default=50.0, gt=0, description="Largest request body accepted for uploads.")
+    max_unpacked_mb: float = Field(
+        default=1024.0, gt=0, description="Largest total an uploaded ZIP archive may unpack to."
+    )
     chunk_max_tokens: int = Field(default=200, ge=32, le=512)
     chunk_overlap_tokens: int = Field(default=40, ge=0, le=256)
 
@@ -70,3 +73,7 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return int(self.max_unpacked_mb * 1024 * 1024)

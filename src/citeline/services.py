@@ -115,7 +115,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         embedder=embedder,
         pipeline=pipeline,
         runner=runner,
-        documents=DocumentService(db, blobs, runner, pipeline),
+        documents=DocumentService(
+            db, blobs, runner, pipeline, max_unpacked_bytes=settings.max_unpacked_bytes
+        ),
         search=search,
         answers=AnswerService(search, generator, settings.query_top_k),
         jobs=JobService(db),

@@ -18,6 +18,7 @@ from citeline.core.errors import (
 )
 from citeline.core.ids import new_id
 from citeline.documents import repository as repo
+from citeline.documents.archives import ArchiveError, unpack_zip
 from citeline.documents.schemas import (
     AcceptedDocument,
     BatchRequest,
@@ -28,7 +29,7 @@ from citeline.documents.schemas import (
     IngestResponse,
 )
 from citeline.ingestion.jobs import INGEST_JOB
-from citeline.ingestion.parsers import detect_format
+from citeline.ingestion.parsers import ARCHIVE, detect_format
 from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, bump_generation
 from citeline.jobs.base import JobQueue
 from citeline.storage.base import Store
@@ -42,6 +43,13 @@ _MIME = {
     "html": "text/html",
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "eml": "message/rfc822",
+    "rtf": "application/rtf",
+    "epub": "application/epub+zip",
+    "odt": "application/vnd.oasis.opendocument.text",
 }
 
 
@@ -63,7 +71,16 @@ class _Pending:
 class DocumentService:
     """Each public method is one unit of work: it commits once, then hands work to the job runner."""
 
-    def __init__(self, db: Store, blobs: BlobStore, runner: JobQueue, pipeline: IngestionPipeline) -> None:
+    def __init__(
+        self,
+        db: Store,
+        blobs: BlobStore,
+        runner: JobQueue,
+        pipeline: IngestionPipeline,
+        *,
+        max_unpacked_bytes: int = 1024**3,
+    ) -> None:
+        self.max_unpacked_bytes = max_unpacked_bytes
         self.db = db
         self.blobs = blobs
         self.runner = runner
@@ -73,19 +90,36 @@ class DocumentService:
     def queue_files(
         self, files: Iterable[UploadedFile], collection: str | None, metadata: dict[str, Any]
     ) -> tuple[IngestResponse, Future[None] | None]:
+        """Store each file and queue it; ZIP archives are unpacked (one level) into their members."""
         pending: list[_Pending] = []
         rejected: list[AcceptedDocument] = []
-        for upload in files:
+
+        def reject(filename: str, reason: str) -> None:
+            rejected.append(AcceptedDocument(id=None, filename=filename, status="rejected", error=reason))
+
+        def accept(upload: UploadedFile, *, inside_archive: bool) -> None:
             filename = clean_filename(upload.filename)
             head = upload.stream.read(4096)
             upload.stream.seek(0)
             try:
                 kind = detect_format(filename, upload.content_type, head)
             except UnsupportedMediaTypeError as exc:
-                rejected.append(
-                    AcceptedDocument(id=None, filename=filename, status="rejected", error=exc.detail)
-                )
-                continue
+                reject(filename, exc.detail)
+                return
+            if kind == ARCHIVE:
+                if inside_archive:
+                    reject(filename, f"Could not read {filename!r}: nested archives are not unpacked")
+                    return
+                try:
+                    unpacked = unpack_zip(filename, upload.stream, self.max_unpacked_bytes)
+                except ArchiveError as exc:
+                    reject(filename, f"Could not read {filename!r}: {exc}")
+                    return
+                for name, reason in unpacked.rejected:
+                    reject(clean_filename(name), f"Could not read {clean_filename(name)!r}: {reason}")
+                for member in unpacked.members:
+                    accept(UploadedFile(member.name, None, member.stream), inside_archive=True)
+                return
             digest, size = self.blobs.put_stream(upload.stream)
             item = IngestItem(
                 document_id="",
@@ -95,7 +129,10 @@ class DocumentService:
                 metadata=metadata,
             )
             accepted = AcceptedDocument(id=None, filename=filename, external_id=filename, status="queued")
-            pending.append(_Pending(item, accepted, _MIME[kind], size))
+            pending.append(_Pending(item, accepted, _MIME.get(kind, "application/octet-stream"), size))
+
+        for upload in files:
+            accept(upload, inside_archive=False)
         if not pending:
             reasons = "; ".join(r.error or r.filename for r in rejected) or "no files were uploaded"
             raise UnsupportedMediaTypeError(reasons)

@@ -3,8 +3,9 @@
 Blocks are packed greedily up to ``max_tokens``. A heading starts a new chunk and travels with the
 content after it (the heading of an empty section too); otherwise a chunk never crosses a page or a
 top-level section (the first entry of the heading path). A block too big for one chunk
-is cut into sentences (then lines, then words) and its consecutive pieces share about
-``overlap_tokens`` of whole sentences. Every chunk is an exact slice ``doc.text[start:end]``.
+is cut into sentences (a table into rows; then lines, then words) and its consecutive pieces share
+about ``overlap_tokens`` of whole sentences, so a table row is never split between chunks. Every
+chunk is an exact slice ``doc.text[start:end]``.
 """
 
 from __future__ import annotations
@@ -97,13 +98,21 @@ def _refine(
     return [new for index, piece in enumerate(pieces) for new in replacements.get(index, [piece])]
 
 
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [span for m in _LINE.finditer(text, start, end) if (span := _trimmed(text, m.start(), m.end()))]
+
+
 def _block_pieces(doc: ParsedDocument, count_tokens: TokenCounter, max_tokens: int) -> list[list[_Piece]]:
-    """Each block's sentences; a sentence over ``max_tokens`` is cut into lines, then words."""
+    """Each block's sentences (a table's rows); a piece over ``max_tokens`` is cut into lines, then words."""
     text = doc.text
     spans = [
         (start, end, index)
         for index, block in enumerate(doc.blocks)
-        for start, end in sentence_spans(text, block.start, block.end)
+        for start, end in (
+            _line_spans(text, block.start, block.end)
+            if block.kind == "table"
+            else sentence_spans(text, block.start, block.end)
+        )
     ]
     counts = count_tokens([text[start:end] for start, end, _ in spans])
     pieces = [_Piece(start, end, n, index) for (start, end, index), n in zip(spans, counts, strict=True)]

@@ -52,6 +52,8 @@ class IngestJobHandler:
                 "chunks": outcome.chunks,
                 "embedded": outcome.embedded,
                 "error": outcome.error,
+                "pages": outcome.pages,
+                "timings_ms": outcome.timings_ms,
             }
             with self.db.transaction() as session:
                 job = session.get(Job, job_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,8 @@ class IngestOutcome:
     chunks: int = 0
     embedded: int = 0
     error: str | None = None
+    pages: int | None = None  # for paged formats (PDF, slides)
+    timings_ms: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, write
 
 
 def index_body(title: str, heading_path: tuple[str, ...] | list[str], text: str) -> str:
@@ -99,10 +102,13 @@ class IngestionPipeline:
         if unchanged:
             self._update_fields(item)
             return IngestOutcome(item.document_id, "unchanged", chunks=document.chunk_count)
+        timings: dict[str, float] = {}
+        mark = time.perf_counter()
         try:
             parsed = parse_document(item.filename, self.blobs.get(item.blob), item.content_type)
         except (DocumentParseError, UnsupportedMediaTypeError) as exc:
             return self._fail(item.document_id, exc.detail)
+        mark = _lap(timings, "parse", mark)
         title = item.title or parsed.title or title
         drafts = chunk_document(
             parsed, self.embedder.count_tokens, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens
@@ -111,9 +117,20 @@ class IngestionPipeline:
             return self._fail(item.document_id, f"Could not read {item.filename!r}: no text found")
         bodies = [index_body(title, d.heading_path, d.text) for d in drafts]
         hashes = [sha256_hex(body) for body in bodies]
+        mark = _lap(timings, "chunk", mark)
         vectors, embedded = self._vectors_for(bodies, hashes)
+        mark = _lap(timings, "embed", mark)
         self._swap(item, title, parsed.text, parsed.mime, drafts, bodies, hashes, vectors)
-        return IngestOutcome(item.document_id, "indexed", chunks=len(drafts), embedded=embedded)
+        _lap(timings, "write", mark)
+        pages = max((b.page for b in parsed.blocks if b.page is not None), default=None)
+        return IngestOutcome(
+            item.document_id,
+            "indexed",
+            chunks=len(drafts),
+            embedded=embedded,
+            pages=pages,
+            timings_ms=timings,
+        )
 
     def _vectors_for(
         self, bodies: list[str], hashes: list[str]
@@ -222,6 +239,12 @@ class IngestionPipeline:
                 document.status = "indexed" if document.version > 0 else "failed"
                 document.error = reason
         return IngestOutcome(document_id, "failed", error=reason)
+
+
+def _lap(timings: dict[str, float], name: str, mark: float) -> float:
+    now = time.perf_counter()
+    timings[name] = round((now - mark) * 1000, 2)
+    return now
 
 
 def bump_generation(session: Any) -> int:

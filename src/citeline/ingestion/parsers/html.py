@@ -77,8 +77,9 @@ def _has_nested_table(table: LexborNode) -> bool:
 class _Walker:
     """Depth-first walk that turns block elements into blocks and loose inline text into paragraphs."""
 
-    def __init__(self) -> None:
-        self.blocks = BlockAssembler()
+    def __init__(self, blocks: BlockAssembler | None = None, base_path: tuple[str, ...] = ()) -> None:
+        self.blocks = blocks if blocks is not None else BlockAssembler()
+        self.base_path = base_path
         self.headings: list[tuple[int, str]] = []
         self.first_h1: str | None = None
         self._loose: list[str] = []
@@ -86,7 +87,8 @@ class _Walker:
 
     def add(self, text: str, kind: str = "paragraph") -> None:
         self.flush()
-        self.blocks.add(text, kind, heading_path=tuple(heading for _, heading in self.headings))
+        path = self.base_path + tuple(heading for _, heading in self.headings)
+        self.blocks.add(text, kind, heading_path=path)
 
     def flush(self) -> None:
         """Emit the loose inline text gathered so far as one block."""
@@ -139,6 +141,21 @@ class _Walker:
                 self._loose.append(_inline_text(child))
             else:
                 self.container(child, "paragraph")
+
+
+def html_blocks(html: str, blocks: BlockAssembler, heading_path: tuple[str, ...] = ()) -> str | None:
+    """Add the visible text of an HTML fragment or page to ``blocks``; returns its first h1 or title."""
+    tree = LexborHTMLParser(normalise_text(html))
+    title_node = tree.css_first("title")
+    page_title = title_node.text(deep=True) if title_node is not None else None
+    tree.strip_tags(list(_DROPPED))
+    _drop_page_chrome(tree)
+    walker = _Walker(blocks, heading_path)
+    root = tree.body or tree.root
+    if root is not None:
+        walker.walk(root)
+        walker.flush()
+    return short_title(walker.first_h1, 200) or short_title(page_title, 200)
 
 
 def parse_html(filename: str, data: bytes) -> ParsedDocument:
