@@ -15,6 +15,7 @@ from citeline.storage.models import Document, Job, utcnow
 log = logging.getLogger(__name__)
 
 INGEST_JOB = "ingest"
+WINDOW = 8  # documents parsed, then embedded together in one length-sorted pass
 
 
 class IngestJobHandler:
@@ -34,27 +35,21 @@ class IngestJobHandler:
             done: dict[str, dict[str, object]] = dict(job.result.get("documents", {}))
         with self.db.transaction() as session:
             session.execute(update(Job).where(Job.id == job_id).values(total=len(items)))
-        for item in items:
-            if item.document_id in done:  # finished before a restart
-                continue
+        pending = [item for item in items if item.document_id not in done]  # the rest finished earlier
+        for start in range(0, len(pending), WINDOW):
+            window = pending[start : start + WINDOW]
             if context.heartbeat():
-                self._cancel(job_id, [i for i in items if i.document_id not in done])
+                self._cancel(job_id, pending[start:])
                 return
-            try:
-                outcome = self.pipeline.index(item)
-            except Exception as exc:  # a parser bug must not take the rest of the batch down
-                log.exception("indexing %s (%s) failed", item.document_id, item.filename)
-                outcome = IngestOutcome(
-                    item.document_id, "failed", error=f"internal error: {type(exc).__name__}"
-                )
-            done[item.document_id] = {
-                "status": outcome.status,
-                "chunks": outcome.chunks,
-                "embedded": outcome.embedded,
-                "error": outcome.error,
-                "pages": outcome.pages,
-                "timings_ms": outcome.timings_ms,
-            }
+            for item, outcome in zip(window, self._index(window), strict=True):
+                done[item.document_id] = {
+                    "status": outcome.status,
+                    "chunks": outcome.chunks,
+                    "embedded": outcome.embedded,
+                    "error": outcome.error,
+                    "pages": outcome.pages,
+                    "timings_ms": outcome.timings_ms,
+                }
             with self.db.transaction() as session:
                 job = session.get(Job, job_id)
                 if job is None:
@@ -66,6 +61,23 @@ class IngestJobHandler:
             if job is not None and job.status not in TERMINAL:
                 job.status, job.lease_until, job.finished_at = "succeeded", None, utcnow()
         self.db.optimize()  # the index just grew or shrank: keep the query planner's picture current
+
+    def _index(self, window: list[IngestItem]) -> list[IngestOutcome]:
+        """The window in one embedding pass; if that fails, one by one so one bad file sinks only itself."""
+        try:
+            return self.pipeline.index_many(window)
+        except Exception:
+            log.exception("indexing a window of %d documents failed; retrying one by one", len(window))
+        outcomes = []
+        for item in window:
+            try:
+                outcomes.append(self.pipeline.index(item))
+            except Exception as exc:  # a parser bug must not take the rest of the batch down
+                log.exception("indexing %s (%s) failed", item.document_id, item.filename)
+                outcomes.append(
+                    IngestOutcome(item.document_id, "failed", error=f"internal error: {type(exc).__name__}")
+                )
+        return outcomes
 
     def _cancel(self, job_id: str, remaining: list[IngestItem]) -> None:
         with self.db.transaction() as session:

@@ -16,7 +16,7 @@ from citeline.core.errors import DocumentParseError, UnsupportedMediaTypeError
 from citeline.core.ids import sha256_hex
 from citeline.embeddings.base import Embedder
 from citeline.ingestion.chunking import chunk_document
-from citeline.ingestion.model import ChunkDraft
+from citeline.ingestion.model import ChunkDraft, ParsedDocument
 from citeline.ingestion.parsers import parse_document
 from citeline.retrieval.base import LexicalIndex, VectorIndex
 from citeline.storage.base import Store
@@ -50,6 +50,19 @@ class IngestItem:
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> IngestItem:
         return cls(**payload)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A parsed and chunked document waiting for its vectors."""
+
+    item: IngestItem
+    title: str
+    parsed: ParsedDocument
+    drafts: list[ChunkDraft]
+    bodies: list[str]
+    hashes: list[str]
+    timings: dict[str, float]
 
 
 @dataclass(slots=True)
@@ -93,6 +106,42 @@ class IngestionPipeline:
         self.write_lock = threading.Lock()  # orders index generations written by this process
 
     def index(self, item: IngestItem) -> IngestOutcome:
+        return self.index_many([item])[0]
+
+    def index_many(self, items: list[IngestItem]) -> list[IngestOutcome]:
+        """Index several documents, embedding their new chunks in one length-sorted pass.
+
+        Each document still switches to its new version in its own transaction, in order, so a crash
+        between two of them leaves every document on one whole version.
+        """
+        prepared: list[_Prepared | IngestOutcome] = [self._prepare(item) for item in items]
+        ready = [p for p in prepared if isinstance(p, _Prepared)]
+        mark = time.perf_counter()
+        vectors, missing = self._vectors_for(
+            [body for p in ready for body in p.bodies], [h for p in ready for h in p.hashes]
+        )
+        embed_ms = (time.perf_counter() - mark) * 1000
+        total_new = sum(len(missing.intersection(p.hashes)) for p in ready) or 1
+        outcomes = []
+        for entry in prepared:
+            if isinstance(entry, IngestOutcome):
+                outcomes.append(entry)
+                continue
+            embedded = len(missing.intersection(entry.hashes))
+            entry.timings["embed"] = round(embed_ms * embedded / total_new, 2)  # its share of the batch
+            mark = time.perf_counter()
+            self._swap(entry, vectors)
+            _lap(entry.timings, "write", mark)
+            pages = max((b.page for b in entry.parsed.blocks if b.page is not None), default=None)
+            outcome = IngestOutcome(
+                entry.item.document_id, "indexed", chunks=len(entry.drafts), embedded=embedded
+            )
+            outcome.pages, outcome.timings_ms = pages, entry.timings
+            outcomes.append(outcome)
+        return outcomes
+
+    def _prepare(self, item: IngestItem) -> _Prepared | IngestOutcome:
+        """Parse and chunk one document, or the outcome that ends its indexing early."""
         with self.db.read() as session:
             document = session.get(Document, item.document_id)
             if document is None:  # deleted while queued
@@ -117,25 +166,13 @@ class IngestionPipeline:
             return self._fail(item.document_id, f"Could not read {item.filename!r}: no text found")
         bodies = [index_body(title, d.heading_path, d.text) for d in drafts]
         hashes = [sha256_hex(body) for body in bodies]
-        mark = _lap(timings, "chunk", mark)
-        vectors, embedded = self._vectors_for(bodies, hashes)
-        mark = _lap(timings, "embed", mark)
-        self._swap(item, title, parsed.text, parsed.mime, drafts, bodies, hashes, vectors)
-        _lap(timings, "write", mark)
-        pages = max((b.page for b in parsed.blocks if b.page is not None), default=None)
-        return IngestOutcome(
-            item.document_id,
-            "indexed",
-            chunks=len(drafts),
-            embedded=embedded,
-            pages=pages,
-            timings_ms=timings,
-        )
+        _lap(timings, "chunk", mark)
+        return _Prepared(item, title, parsed, drafts, bodies, hashes, timings)
 
     def _vectors_for(
         self, bodies: list[str], hashes: list[str]
-    ) -> tuple[dict[str, npt.NDArray[np.float32]], int]:
-        """Vectors for every hash, embedding only those not already stored."""
+    ) -> tuple[dict[str, npt.NDArray[np.float32]], set[str]]:
+        """Vectors for every hash, embedding only those not already stored (returned as the second item)."""
         model = self.embedder.name
         unique = list(dict.fromkeys(hashes))
         with self.db.read() as session:
@@ -165,19 +202,14 @@ class IngestionPipeline:
                     if h not in already
                 )
             stored.update({h: fresh[i] for i, h in enumerate(missing)})
-        return stored, len(missing)
+        return stored, set(missing)
 
-    def _swap(
-        self,
-        item: IngestItem,
-        title: str,
-        text: str,
-        mime: str,
-        drafts: list[ChunkDraft],
-        bodies: list[str],
-        hashes: list[str],
-        vectors: dict[str, npt.NDArray[np.float32]],
-    ) -> None:
+    def _swap(self, prepared: _Prepared, vectors: dict[str, npt.NDArray[np.float32]]) -> None:
+        """Replace the document's chunks and index rows with the new version in one transaction."""
+        item, title, drafts, bodies, hashes = (
+            prepared.item, prepared.title, prepared.drafts, prepared.bodies, prepared.hashes,
+        )  # fmt: skip
+        text, mime = prepared.parsed.text, prepared.parsed.mime
         with self.write_lock:
             with self.db.transaction() as session:
                 document = session.get(Document, item.document_id, with_for_update=True)
