@@ -21,6 +21,7 @@ def test_ingest_then_query(runner: CliRunner) -> None:
     ingested = runner.invoke(app, ["ingest", str(HANDBOOK)])
     assert ingested.exit_code == 0, ingested.output
     assert "3 indexed" in ingested.output
+    assert "files/s" in ingested.output and "chunks/s" in ingested.output  # the progress line
 
     again = runner.invoke(app, ["ingest", str(HANDBOOK)])
     assert "3 unchanged" in again.output

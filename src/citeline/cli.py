@@ -174,16 +174,27 @@ def _open() -> Services:
 
 
 def _follow(services: Services, job_id: str, finished: Any) -> None:
-    """Show the job's progress until it finishes."""
-    columns = (TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    """Show the job's progress (files, chunks, and their rates) until it finishes."""
+    columns = (
+        TextColumn("Indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[chunks]} chunks  {task.fields[rates]}"),
+        TimeElapsedColumn(),
+    )
+    started = time.monotonic()
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("ingest", total=None)
+        task = progress.add_task("ingest", total=None, chunks=0, rates="")
         while True:
             is_done = finished()
             with services.db.read() as session:
                 job = session.get(Job, job_id)
                 done, total = (job.progress, job.total) if job else (0, 0)
-            progress.update(task, completed=done, total=total or None)
+                outcomes = job.result.get("documents", {}).values() if job else []
+                chunks = sum(int(o.get("chunks") or 0) for o in outcomes if o.get("status") == "indexed")
+            elapsed = max(time.monotonic() - started, 1e-6)
+            rates = f"{done / elapsed:.1f} files/s, {chunks / elapsed:.0f} chunks/s" if done else ""
+            progress.update(task, completed=done, total=total or None, chunks=chunks, rates=rates)
             if is_done:
                 break
             time.sleep(0.2)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, IngestOutcome
+from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, IngestOutcome, Prepared
 from citeline.jobs.runner import TERMINAL, JobContext
 from citeline.storage.base import Store
 from citeline.storage.models import Document, Job, utcnow
@@ -36,36 +37,48 @@ class IngestJobHandler:
         with self.db.transaction() as session:
             session.execute(update(Job).where(Job.id == job_id).values(total=len(items)))
         pending = [item for item in items if item.document_id not in done]  # the rest finished earlier
-        for start in range(0, len(pending), WINDOW):
-            window = pending[start : start + WINDOW]
-            if context.heartbeat():
-                self._cancel(job_id, pending[start:])
-                return
-            for item, outcome in zip(window, self._index(window), strict=True):
-                done[item.document_id] = {
-                    "status": outcome.status,
-                    "chunks": outcome.chunks,
-                    "embedded": outcome.embedded,
-                    "error": outcome.error,
-                    "pages": outcome.pages,
-                    "timings_ms": outcome.timings_ms,
-                }
-            with self.db.transaction() as session:
-                job = session.get(Job, job_id)
-                if job is None:
+        windows = [pending[start : start + WINDOW] for start in range(0, len(pending), WINDOW)]
+        # One thread parses the next window while this one embeds (parsers are mostly native code).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citeline-parse") as parser:
+            upcoming = parser.submit(self.pipeline.prepare_many, windows[0]) if windows else None
+            for number, window in enumerate(windows):
+                assert upcoming is not None
+                if context.heartbeat():
+                    upcoming.cancel()
+                    self._cancel(job_id, [item for w in windows[number:] for item in w])
                     return
-                job.progress = len(done)
-                job.result = {"documents": dict(done)}
+                current = upcoming
+                upcoming = (
+                    parser.submit(self.pipeline.prepare_many, windows[number + 1])
+                    if number + 1 < len(windows)
+                    else None
+                )
+                for item, outcome in zip(window, self._index(window, current), strict=True):
+                    done[item.document_id] = outcome.to_result()
+                if not self._record(job_id, done):
+                    return
         with self.db.transaction() as session:
             job = session.get(Job, job_id)
             if job is not None and job.status not in TERMINAL:
                 job.status, job.lease_until, job.finished_at = "succeeded", None, utcnow()
         self.db.optimize()  # the index just grew or shrank: keep the query planner's picture current
 
-    def _index(self, window: list[IngestItem]) -> list[IngestOutcome]:
+    def _record(self, job_id: str, done: dict[str, dict[str, object]]) -> bool:
+        """Save progress and per-document outcomes; False when the job row has gone."""
+        with self.db.transaction() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                return False
+            job.progress = len(done)
+            job.result = {"documents": dict(done)}
+            return True
+
+    def _index(
+        self, window: list[IngestItem], prepared: Future[list[Prepared | IngestOutcome]]
+    ) -> list[IngestOutcome]:
         """The window in one embedding pass; if that fails, one by one so one bad file sinks only itself."""
         try:
-            return self.pipeline.index_many(window)
+            return self.pipeline.finish_many(prepared.result())
         except Exception:
             log.exception("indexing a window of %d documents failed; retrying one by one", len(window))
         outcomes = []

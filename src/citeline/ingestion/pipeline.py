@@ -53,7 +53,7 @@ class IngestItem:
 
 
 @dataclass(slots=True)
-class _Prepared:
+class Prepared:
     """A parsed and chunked document waiting for its vectors."""
 
     item: IngestItem
@@ -74,6 +74,17 @@ class IngestOutcome:
     error: str | None = None
     pages: int | None = None  # for paged formats (PDF, slides)
     timings_ms: dict[str, float] = field(default_factory=dict)  # parse, chunk, embed, write
+
+    def to_result(self) -> dict[str, object]:
+        """The per-document entry of an ingest job's result."""
+        return {
+            "status": self.status,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "error": self.error,
+            "pages": self.pages,
+            "timings_ms": self.timings_ms,
+        }
 
 
 def index_body(title: str, heading_path: tuple[str, ...] | list[str], text: str) -> str:
@@ -114,8 +125,15 @@ class IngestionPipeline:
         Each document still switches to its new version in its own transaction, in order, so a crash
         between two of them leaves every document on one whole version.
         """
-        prepared: list[_Prepared | IngestOutcome] = [self._prepare(item) for item in items]
-        ready = [p for p in prepared if isinstance(p, _Prepared)]
+        return self.finish_many(self.prepare_many(items))
+
+    def prepare_many(self, items: list[IngestItem]) -> list[Prepared | IngestOutcome]:
+        """Parse and chunk (the CPU work that can run beside another window's embedding)."""
+        return [self._prepare(item) for item in items]
+
+    def finish_many(self, prepared: list[Prepared | IngestOutcome]) -> list[IngestOutcome]:
+        """Embed the new chunks of every prepared document in one pass, then switch each document over."""
+        ready = [p for p in prepared if isinstance(p, Prepared)]
         mark = time.perf_counter()
         vectors, missing = self._vectors_for(
             [body for p in ready for body in p.bodies], [h for p in ready for h in p.hashes]
@@ -140,7 +158,7 @@ class IngestionPipeline:
             outcomes.append(outcome)
         return outcomes
 
-    def _prepare(self, item: IngestItem) -> _Prepared | IngestOutcome:
+    def _prepare(self, item: IngestItem) -> Prepared | IngestOutcome:
         """Parse and chunk one document, or the outcome that ends its indexing early."""
         with self.db.read() as session:
             document = session.get(Document, item.document_id)
@@ -167,7 +185,7 @@ class IngestionPipeline:
         bodies = [index_body(title, d.heading_path, d.text) for d in drafts]
         hashes = [sha256_hex(body) for body in bodies]
         _lap(timings, "chunk", mark)
-        return _Prepared(item, title, parsed, drafts, bodies, hashes, timings)
+        return Prepared(item, title, parsed, drafts, bodies, hashes, timings)
 
     def _vectors_for(
         self, bodies: list[str], hashes: list[str]
@@ -204,7 +222,7 @@ class IngestionPipeline:
             stored.update({h: fresh[i] for i, h in enumerate(missing)})
         return stored, set(missing)
 
-    def _swap(self, prepared: _Prepared, vectors: dict[str, npt.NDArray[np.float32]]) -> None:
+    def _swap(self, prepared: Prepared, vectors: dict[str, npt.NDArray[np.float32]]) -> None:
         """Replace the document's chunks and index rows with the new version in one transaction."""
         item, title, drafts, bodies, hashes = (
             prepared.item, prepared.title, prepared.drafts, prepared.bodies, prepared.hashes,
