@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     search_diversity: float = Field(
         default=0.0, ge=0, le=1, description="Default MMR trade-off for search and query (0 = off)."
     )
+
+    generator: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="Who writes answers: the offline extractive default, or an OpenAI-compatible model.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible API root, e.g. http://localhost:11434/v1 (Ollama)."
+    )
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_max_tokens: int = Field(default=600, ge=16, le=8192)
 
     query_top_k: int = Field(default=5, ge=1, le=50)
     answer_min_score: float = Field(

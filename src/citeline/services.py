@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
+from citeline.answers.generators import build_generator
 from citeline.answers.generators.base import Generator
-from citeline.answers.generators.extractive import ExtractiveGenerator
 from citeline.answers.service import AnswerService
 from citeline.config import Settings
 from citeline.core.errors import CollectionNotFoundError, ServiceUnavailableError
@@ -105,9 +106,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
             diversity=settings.search_diversity,
         ),
     )
-    generator: Generator = ExtractiveGenerator(
-        embedder, min_score=settings.answer_min_score, max_sentences=settings.answer_max_sentences
-    )
+    generator: Generator = build_generator(settings, embedder)
     services = Services(
         settings=settings,
         db=db,
@@ -128,7 +127,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     return services
 
 
-def get_services(request: Request) -> Services:
+def get_services(request: HTTPConnection) -> Services:
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         raise ServiceUnavailableError("Citeline is starting up; try again in a moment.")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from citeline.answers.citations import drop_unknown_citations
-from citeline.answers.generators.base import Generator
+from citeline.answers.citations import CitationStream, drop_unknown_citations
+from citeline.answers.generators.base import GeneratedAnswer, Generator
 from citeline.answers.schemas import QueryResponse, Source
 from citeline.answers.sources import merge_overlapping
 from citeline.core.errors import IndexEmptyError
 from citeline.documents.repository import indexed_chunk_count
 from citeline.retrieval.scope import SearchScope
-from citeline.retrieval.service import SearchService
+from citeline.retrieval.service import SearchHit, SearchOutcome, SearchService
 
 INDEX_EMPTY = "Document not ingested yet. Please call /ingest first."
 
@@ -25,6 +26,22 @@ class AnswerService:
         self.generator = generator
         self.default_top_k = default_top_k
 
+    def retrieve(
+        self,
+        session: Session,
+        question: str,
+        top_k: int | None,
+        scope: SearchScope,
+        diversity: float | None = None,
+    ) -> Retrieved:
+        """The numbered sources for a question (400 while nothing is indexed)."""
+        if indexed_chunk_count(session) == 0:
+            raise IndexEmptyError(INDEX_EMPTY)
+        wanted = top_k or self.default_top_k
+        # Ask for more than wanted: overlapping chunks of one document merge into a single source.
+        outcome = self.search.search(session, question, 2 * wanted, scope, diversity=diversity)
+        return Retrieved(question, merge_overlapping(outcome.hits)[:wanted], outcome)
+
     def answer(
         self,
         session: Session,
@@ -33,21 +50,52 @@ class AnswerService:
         scope: SearchScope,
         diversity: float | None = None,
     ) -> QueryResponse:
-        if indexed_chunk_count(session) == 0:
-            raise IndexEmptyError(INDEX_EMPTY)
-        wanted = top_k or self.default_top_k
-        # Ask for more than wanted: overlapping chunks of one document merge into a single source.
-        outcome = self.search.search(session, question, 2 * wanted, scope, diversity=diversity)
-        sources = merge_overlapping(outcome.hits)[:wanted]
+        retrieved = self.retrieve(session, question, top_k, scope, diversity)
         mark = time.perf_counter()
-        generated = self.generator.generate(question, sources, outcome.query_vector)
-        text = drop_unknown_citations(generated.text, set(range(1, len(sources) + 1)))
-        timings = {**outcome.timings_ms, "generate": round((time.perf_counter() - mark) * 1000, 2)}
+        generated = self.generator.generate(question, retrieved.hits, retrieved.outcome.query_vector)
+        text = drop_unknown_citations(generated.text, retrieved.numbers)
+        return self._response(retrieved, text, generated.answerable, mark)
+
+    def stream(self, retrieved: Retrieved) -> Iterator[str | QueryResponse]:
+        """Checked text deltas as the generator produces them, then the whole response."""
+        mark = time.perf_counter()
+        checker = CitationStream(retrieved.numbers)
+        parts: list[str] = []
+        for event in self.generator.stream(
+            retrieved.question, retrieved.hits, retrieved.outcome.query_vector
+        ):
+            if isinstance(event, GeneratedAnswer):
+                if tail := checker.flush():
+                    parts.append(tail)
+                    yield tail
+                yield self._response(retrieved, "".join(parts), event.answerable, mark)
+                return
+            if piece := checker.feed(event):
+                parts.append(piece)
+                yield piece
+
+    def sources(self, retrieved: Retrieved) -> list[Source]:
+        return [Source(n=n, **asdict(hit)) for n, hit in enumerate(retrieved.hits, start=1)]
+
+    def _response(self, retrieved: Retrieved, text: str, answerable: bool, mark: float) -> QueryResponse:
+        timings = {**retrieved.outcome.timings_ms, "generate": round((time.perf_counter() - mark) * 1000, 2)}
         timings["total"] = round(timings.get("total", 0.0) + timings["generate"], 2)
         return QueryResponse(
             answer=text,
-            answerable=generated.answerable,
-            sources=[Source(n=n, **asdict(hit)) for n, hit in enumerate(sources, start=1)],
+            answerable=answerable,
+            sources=self.sources(retrieved),
             model=self.generator.name,
             timings_ms=timings,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    question: str
+    hits: list[SearchHit]
+    outcome: SearchOutcome
+
+    @property
+    def numbers(self) -> set[int]:
+        """The citation numbers an answer may use."""
+        return set(range(1, len(self.hits) + 1))

@@ -76,3 +76,15 @@ class CollectionNotFoundError(NotFoundError):
 
 class JobFinishedError(ConflictError):
     code = "job_finished"
+
+
+class UpstreamError(CiteLineError):
+    """The configured language model failed (after the SDK's retries)."""
+
+    status_code = 502
+    code = "llm_unavailable"
+
+
+class UpstreamTimeoutError(CiteLineError):
+    status_code = 504
+    code = "llm_timeout"

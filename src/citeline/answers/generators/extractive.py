@@ -8,13 +8,14 @@ score is below ``min_score`` the answer says the documents don't say, and ``answ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from citeline.answers.citations import strip_document_markers
-from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.generators.base import GeneratedAnswer, stream_whole
 from citeline.embeddings.base import Embedder
 from citeline.retrieval.lexical import STOPWORDS
 from citeline.retrieval.service import SearchHit
@@ -123,6 +124,11 @@ class ExtractiveGenerator:
             chosen.append(candidate)
         chosen.sort(key=lambda c: (c.source, c.position))
         return GeneratedAnswer(text=" ".join(cite(c.text, c.source) for c in chosen), answerable=True)
+
+    def stream(
+        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+    ) -> Iterator[str | GeneratedAnswer]:
+        return stream_whole(self.generate(question, sources, query_vector))
 
 
 def cite(sentence: str, number: int) -> str:

@@ -1,0 +1,87 @@
+"""Answers from any OpenAI-compatible chat API (OpenAI, vLLM, Ollama, llama.cpp, LM Studio) via the
+official `openai` SDK, which also does the retries (429 with Retry-After, 5xx, timeouts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.prompts import SYSTEM, is_refusal, user_message
+from citeline.core.errors import UpstreamError, UpstreamTimeoutError
+from citeline.retrieval.service import SearchHit
+
+
+class OpenAICompatibleGenerator:
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        max_tokens: int = 600,
+    ) -> None:
+        import openai  # the `llm` extra; imported only when this provider is configured
+
+        self._openai = openai
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
+        )
+        self.model = model
+        self.max_tokens = max_tokens
+        self.name = f"openai:{model}"
+
+    def _request(self, question: str, sources: list[SearchHit]) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": user_message(question, sources)},
+            ],
+            "temperature": 0,
+            "max_tokens": self.max_tokens,
+        }
+
+    def generate(
+        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+    ) -> GeneratedAnswer:
+        try:
+            completion = self.client.chat.completions.create(**self._request(question, sources))
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
+        return GeneratedAnswer(text=text, answerable=not is_refusal(text))
+
+    def stream(
+        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+    ) -> Iterator[str | GeneratedAnswer]:
+        parts: list[str] = []
+        try:
+            chunks = self.client.chat.completions.create(**self._request(question, sources), stream=True)
+            with chunks:  # closing the stream closes the HTTP response: a client disconnect stops the model
+                for chunk in chunks:
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        parts.append(delta)
+                        yield delta
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        text = "".join(parts)
+        yield GeneratedAnswer(text=text, answerable=not is_refusal(text))
+
+    def _translate(self, exc: Exception) -> Exception:
+        openai = self._openai
+        if isinstance(exc, openai.APITimeoutError):
+            return UpstreamTimeoutError(
+                f"The language model at {self.client.base_url} did not answer in time."
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return UpstreamError(f"The language model answered HTTP {exc.status_code}: {exc.message}")
+        if isinstance(exc, openai.APIConnectionError):
+            return UpstreamError(f"Cannot reach the language model at {self.client.base_url}.")
+        return exc
