@@ -30,7 +30,9 @@ def make_client(tmp_path: Path, embedder: LocalEmbedder) -> Iterator[MakeClient]
     opened: list[TestClient] = []
 
     def make(data_dir: Path | None = None, **overrides: Any) -> TestClient:
-        settings = Settings(data_dir=data_dir or tmp_path / "data", environment="test", **overrides)
+        # Answers are extractive unless a test asks otherwise, even where ANTHROPIC_API_KEY is set.
+        options = {"generator": "extractive", **overrides}
+        settings = Settings(data_dir=data_dir or tmp_path / "data", environment="test", **options)
         client = TestClient(create_app(settings, embedder=embedder))
         client.__enter__()
         opened.append(client)

@@ -6,14 +6,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Everything configurable about a Citeline process."""
 
-    model_config = SettingsConfigDict(env_prefix="CITELINE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CITELINE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Field(default=Path("citeline-data"), description="Where the SQLite file and blobs live.")
@@ -52,10 +54,16 @@ class Settings(BaseSettings):
         default=0.0, ge=0, le=1, description="Default MMR trade-off for search and query (0 = off)."
     )
 
-    generator: Literal["extractive", "openai"] = Field(
-        default="extractive",
-        description="Who writes answers: the offline extractive default, or an OpenAI-compatible model.",
+    generator: Literal["auto", "extractive", "openai", "anthropic"] = Field(
+        default="auto",
+        description="Who writes answers. auto: Claude when ANTHROPIC_API_KEY is set, an OpenAI-compatible "
+        "model when CITELINE_LLM_BASE_URL is, else the offline extractive generator.",
     )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "CITELINE_ANTHROPIC_API_KEY")
+    )
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_base_url: str | None = None
     llm_base_url: str | None = Field(
         default=None, description="OpenAI-compatible API root, e.g. http://localhost:11434/v1 (Ollama)."
     )
@@ -75,6 +83,14 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_generator(self) -> str:
+        if self.generator != "auto":
+            return self.generator
+        if self.anthropic_api_key is not None:
+            return "anthropic"
+        return "openai" if self.llm_base_url else "extractive"
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -97,23 +97,29 @@ def build_app(state: FakeOpenAI) -> FastAPI:
 
 
 @contextmanager
-def fake_openai() -> Iterator[FakeOpenAI]:
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port; yields its root URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    state = FakeOpenAI(base_url=f"http://127.0.0.1:{port}/v1")
-    server = uvicorn.Server(
-        uvicorn.Config(build_app(state), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline:
-            raise RuntimeError("fake OpenAI server did not start")
+            raise RuntimeError("fake server did not start")
         time.sleep(0.02)
     try:
-        yield state
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def fake_openai() -> Iterator[FakeOpenAI]:
+    state = FakeOpenAI(base_url="")
+    with serve(build_app(state)) as root:
+        state.base_url = f"{root}/v1"
+        yield state

@@ -31,11 +31,26 @@ def _openai(settings: Settings, embedder: Embedder) -> Generator:
     )
 
 
+def _anthropic(settings: Settings, embedder: Embedder) -> Generator:
+    from citeline.answers.generators.anthropic import AnthropicGenerator
+
+    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
+    return AnthropicGenerator(
+        api_key=key,
+        model=settings.anthropic_model,
+        base_url=settings.anthropic_base_url,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        max_tokens=settings.llm_max_tokens,
+    )
+
+
 GENERATORS: dict[str, Callable[[Settings, Embedder], Generator]] = {
     "extractive": _extractive,
     "openai": _openai,
+    "anthropic": _anthropic,
 }
 
 
 def build_generator(settings: Settings, embedder: Embedder) -> Generator:
-    return GENERATORS[settings.generator](settings, embedder)
+    return GENERATORS[settings.resolved_generator](settings, embedder)

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.generators.remote import sdk_error
 from citeline.answers.prompts import SYSTEM, is_refusal, user_message
-from citeline.core.errors import UpstreamError, UpstreamTimeoutError
 from citeline.retrieval.service import SearchHit
 
 
@@ -75,13 +75,4 @@ class OpenAICompatibleGenerator:
         yield GeneratedAnswer(text=text, answerable=not is_refusal(text))
 
     def _translate(self, exc: Exception) -> Exception:
-        openai = self._openai
-        if isinstance(exc, openai.APITimeoutError):
-            return UpstreamTimeoutError(
-                f"The language model at {self.client.base_url} did not answer in time."
-            )
-        if isinstance(exc, openai.APIStatusError):
-            return UpstreamError(f"The language model answered HTTP {exc.status_code}: {exc.message}")
-        if isinstance(exc, openai.APIConnectionError):
-            return UpstreamError(f"Cannot reach the language model at {self.client.base_url}.")
-        return exc
+        return sdk_error(self._openai, exc, self.client.base_url)

@@ -1,0 +1,69 @@
+"""Answers from Claude through the official `anthropic` SDK (the seed's choice; ANTHROPIC_API_KEY)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.generators.remote import sdk_error
+from citeline.answers.prompts import SYSTEM, is_refusal, user_message
+from citeline.retrieval.service import SearchHit
+
+
+class AnthropicGenerator:
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        model: str,
+        base_url: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        max_tokens: int = 600,
+    ) -> None:
+        import anthropic  # the `llm` extra; imported only when this provider is configured
+
+        self._anthropic = anthropic
+        self.client = anthropic.Anthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=max_retries
+        )
+        self.model = model
+        self.max_tokens = max_tokens
+        self.name = f"anthropic:{model}"
+
+    def _request(self, question: str, sources: list[SearchHit]) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "system": SYSTEM,
+            "messages": [{"role": "user", "content": user_message(question, sources)}],
+            "max_tokens": self.max_tokens,  # (SDK 2.x no longer takes temperature for Messages)
+        }
+
+    def generate(
+        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+    ) -> GeneratedAnswer:
+        try:
+            message = self.client.messages.create(**self._request(question, sources))
+        except Exception as exc:
+            raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
+        text = "".join(block.text for block in message.content if block.type == "text").strip()
+        return GeneratedAnswer(text=text, answerable=not is_refusal(text))
+
+    def stream(
+        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+    ) -> Iterator[str | GeneratedAnswer]:
+        parts: list[str] = []
+        try:
+            with self.client.messages.stream(**self._request(question, sources)) as stream:
+                for delta in stream.text_stream:  # leaving the block closes the response
+                    if delta:
+                        parts.append(delta)
+                        yield delta
+        except Exception as exc:
+            raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
+        text = "".join(parts)
+        yield GeneratedAnswer(text=text, answerable=not is_refusal(text))
