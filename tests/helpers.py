@@ -46,3 +46,20 @@ def make_docx(heading: str, paragraphs: list[str]) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def read_sse(client: Any, method: str, url: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """(event name, decoded JSON data) for each server-sent event of a streamed response."""
+    import json
+
+    events: list[tuple[str, Any]] = []
+    name = "message"
+    with client.stream(method, url, **kwargs) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                name = line.partition(":")[2].strip()
+            elif line.startswith("data:"):
+                events.append((name, json.loads(line.partition(":")[2])))
+    return events

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +12,7 @@ from citeline.config import Settings
 from tests.conftest import MakeClient
 from tests.fakes.anthropic_server import FakeAnthropic, fake_anthropic
 from tests.fakes.openai_server import Reply
-from tests.helpers import handbook_files
+from tests.helpers import handbook_files, read_sse
 
 QUESTION = {"question": "Who approves business class flights?"}
 
@@ -55,19 +53,9 @@ def test_claude_stream_equals_plain_and_refusal_is_unanswerable(
     text = "Business class is allowed on flights over six hours [1]. A vice president approves [2]."
     fake.script(Reply(text), Reply(text), Reply(REFUSAL))
     plain = claude.post("/api/v1/query", json=QUESTION).json()
-    deltas: list[str] = []
-    done: dict[str, Any] | None = None
-    with claude.stream("POST", "/api/v1/query/stream", json=QUESTION) as response:
-        name = ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                name = line.partition(":")[2].strip()
-            elif line.startswith("data:") and name in ("delta", "done"):
-                data = json.loads(line.partition(":")[2])
-                if name == "delta":
-                    deltas.append(data["text"])
-                else:
-                    done = data
+    events = read_sse(claude, "POST", "/api/v1/query/stream", json=QUESTION)
+    deltas = [data["text"] for name, data in events if name == "delta"]
+    done = events[-1][1] if events[-1][0] == "done" else None
     assert len(deltas) > 5 and done is not None
     assert done["answer"] == plain["answer"] == "".join(deltas)
     refused = claude.post("/api/v1/query", json={"question": "What is the CEO's shoe size?"}).json()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +10,7 @@ from fastapi.testclient import TestClient
 from citeline.answers.prompts import REFUSAL
 from tests.conftest import MakeClient
 from tests.fakes.openai_server import FakeOpenAI, Reply, fake_openai
-from tests.helpers import handbook_files
+from tests.helpers import handbook_files, read_sse
 
 QUESTION = {"question": "Who approves business class flights?"}
 
@@ -63,18 +61,9 @@ def test_streamed_answer_equals_the_plain_one(llm_client: TestClient, fake: Fake
     text = "Flights over six hours may be business class [1]. A vice president signs off [2][7]."
     fake.script(Reply(text), Reply(text))
     plain = llm_client.post("/api/v1/query", json=QUESTION).json()
-    deltas, done = [], None
-    with llm_client.stream("POST", "/api/v1/query/stream", json=QUESTION) as response:
-        name = ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                name = line.partition(":")[2].strip()
-            elif line.startswith("data:"):
-                data: Any = json.loads(line.partition(":")[2])
-                if name == "delta":
-                    deltas.append(data["text"])
-                elif name == "done":
-                    done = data
+    events = read_sse(llm_client, "POST", "/api/v1/query/stream", json=QUESTION)
+    deltas = [data["text"] for name, data in events if name == "delta"]
+    done = events[-1][1] if events[-1][0] == "done" else None
     assert fake.requests[1]["stream"] is True
     assert len(deltas) > 5  # really streamed, word by word
     assert done is not None and done["answer"] == plain["answer"] == "".join(deltas)

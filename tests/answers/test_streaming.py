@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from citeline.answers.citations import CitationStream
+from tests.helpers import read_sse
 
 QUESTIONS = [
     {"question": "Who approves business class flights?"},
@@ -18,16 +18,7 @@ QUESTIONS = [
 
 
 def sse(client: TestClient, body: dict[str, Any]) -> list[tuple[str, Any]]:
-    events: list[tuple[str, Any]] = []
-    name = "message"
-    with client.stream("POST", "/api/v1/query/stream", json=body) as response:
-        assert response.status_code == 200, response.read()
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                name = line.partition(":")[2].strip()
-            elif line.startswith("data:"):
-                events.append((name, json.loads(line.partition(":")[2])))
-    return events
+    return read_sse(client, "POST", "/api/v1/query/stream", json=body)
 
 
 def without_timings(response: dict[str, Any]) -> dict[str, Any]:

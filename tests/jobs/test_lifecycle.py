@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from citeline.storage.blobs import BlobStore
 from citeline.storage.database import Database
 from citeline.storage.models import Job, utcnow
 from tests.conftest import MakeClient
+from tests.helpers import read_sse
 
 SENTENCES = [
     "The quarterly audit reviews every expense claim above the approval limit.",
@@ -43,17 +43,7 @@ def wait_until(client: TestClient, job_id: str, done: Any, timeout_s: float = 60
 
 
 def read_events(client: TestClient, job_id: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    name = "message"
-    with client.stream("GET", f"/api/v1/jobs/{job_id}/events") as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                name = line.partition(":")[2].strip()
-            elif line.startswith("data:"):
-                events.append((name, json.loads(line.partition(":")[2])))
-    return events
+    return read_sse(client, "GET", f"/api/v1/jobs/{job_id}/events")
 
 
 def test_progress_events_end_with_done(client: TestClient) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from citeline.answers.generators.base import GeneratedAnswer
-from citeline.answers.generators.remote import sdk_error
-from citeline.answers.prompts import SYSTEM, is_refusal, user_message
+from citeline.answers.generators.remote import finished, relay, sdk_error
+from citeline.answers.prompts import SYSTEM, user_message
 from citeline.retrieval.service import SearchHit
 
 
@@ -50,20 +50,13 @@ class AnthropicGenerator:
             message = self.client.messages.create(**self._request(question, sources))
         except Exception as exc:
             raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
-        text = "".join(block.text for block in message.content if block.type == "text").strip()
-        return GeneratedAnswer(text=text, answerable=not is_refusal(text))
+        return finished("".join(block.text for block in message.content if block.type == "text"))
 
     def stream(
         self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
     ) -> Iterator[str | GeneratedAnswer]:
-        parts: list[str] = []
         try:
             with self.client.messages.stream(**self._request(question, sources)) as stream:
-                for delta in stream.text_stream:  # leaving the block closes the response
-                    if delta:
-                        parts.append(delta)
-                        yield delta
+                yield from relay(stream.text_stream)  # leaving the block closes the response
         except Exception as exc:
             raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
-        text = "".join(parts)
-        yield GeneratedAnswer(text=text, answerable=not is_refusal(text))

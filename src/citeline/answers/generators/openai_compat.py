@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from citeline.answers.generators.base import GeneratedAnswer
-from citeline.answers.generators.remote import sdk_error
-from citeline.answers.prompts import SYSTEM, is_refusal, user_message
+from citeline.answers.generators.remote import finished, relay, sdk_error
+from citeline.answers.prompts import SYSTEM, user_message
 from citeline.retrieval.service import SearchHit
 
 
@@ -54,25 +54,18 @@ class OpenAICompatibleGenerator:
             completion = self.client.chat.completions.create(**self._request(question, sources))
         except Exception as exc:
             raise self._translate(exc) from exc
-        text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
-        return GeneratedAnswer(text=text, answerable=not is_refusal(text))
+        return finished(completion.choices[0].message.content or "" if completion.choices else "")
 
     def stream(
         self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
     ) -> Iterator[str | GeneratedAnswer]:
-        parts: list[str] = []
         try:
             chunks = self.client.chat.completions.create(**self._request(question, sources), stream=True)
             with chunks:  # closing the stream closes the HTTP response: a client disconnect stops the model
-                for chunk in chunks:
-                    delta = chunk.choices[0].delta.content if chunk.choices else None
-                    if delta:
-                        parts.append(delta)
-                        yield delta
+                deltas = (chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+                yield from relay(deltas)
         except Exception as exc:
             raise self._translate(exc) from exc
-        text = "".join(parts)
-        yield GeneratedAnswer(text=text, answerable=not is_refusal(text))
 
     def _translate(self, exc: Exception) -> Exception:
         return sdk_error(self._openai, exc, self.client.base_url)

@@ -6,9 +6,28 @@ classes (APITimeoutError, APIStatusError, APIConnectionError), each from its own
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 
+from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.prompts import is_refusal
 from citeline.core.errors import UpstreamError, UpstreamTimeoutError
+
+
+def finished(text: str) -> GeneratedAnswer:
+    """A model's whole reply as an answer: unanswerable when it is the refusal (or empty)."""
+    return GeneratedAnswer(text=text.strip(), answerable=not is_refusal(text))
+
+
+def relay(deltas: Iterable[str]) -> Iterator[str | GeneratedAnswer]:
+    """Pass a model's text deltas on, then the whole answer they make up."""
+    parts: list[str] = []
+    for delta in deltas:
+        if delta:
+            parts.append(delta)
+            yield delta
+    text = "".join(parts)  # exactly what was streamed, so the streamed and final answers agree
+    yield GeneratedAnswer(text=text, answerable=not is_refusal(text))
 
 
 def sdk_error(sdk: ModuleType, exc: Exception, endpoint: object) -> Exception:
