@@ -197,3 +197,19 @@ def test_with_the_real_tokenizer() -> None:
     assert all(c.token_count <= 128 for c in chunks)
     assert [c.token_count for c in chunks] == count_tokens([c.text for c in chunks])
     assert any(after.start < before.end for before, after in pairwise(chunks))
+
+
+def test_a_table_cut_between_chunks_keeps_its_header_row_in_later_chunks(word_counter: TokenCounter) -> None:
+    rows = "".join(
+        f"<tr><td>Office {i}</td><td>{i * 7} staff</td><td>opened {2000 + i}</td></tr>" for i in range(40)
+    )
+    html = f"<h2>Offices</h2><table><tr><th>Office</th><th>Staff</th><th>Opened</th></tr>{rows}</table>"
+    doc = parse_document("offices.html", html.encode())
+    chunks = chunk_document(doc, word_counter, max_tokens=60, overlap_tokens=0)
+    table_chunks = [c for c in chunks if "staff" in c.text]
+    assert len(table_chunks) > 3
+    assert table_chunks[0].heading_path == ("Offices",)
+    assert all(c.heading_path == ("Offices", "Office | Staff | Opened") for c in table_chunks[1:])
+    for chunk in chunks:
+        assert chunk.text == doc.text[chunk.start : chunk.end]
+        assert all(line.count(" | ") == 2 for line in chunk.text.split("\n") if "|" in line)  # whole rows

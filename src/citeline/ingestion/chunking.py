@@ -209,9 +209,20 @@ def chunk_document(
     drafts = []
     for ordinal, chunk in enumerate(packer.chunks):
         page, heading_path = _describe(doc.blocks, chunk)
+        heading_path += _table_header(doc, chunk)
         start, end = chunk[0].start, chunk[-1].end
         drafts.append(ChunkDraft(ordinal, texts[ordinal], start, end, page, heading_path, counts[ordinal]))
     return drafts
+
+
+def _table_header(doc: ParsedDocument, chunk: list[_Piece]) -> tuple[str, ...]:
+    """A chunk that starts inside a table, after its first row, carries that header row in its path,
+    so the rows it holds keep their column names (offsets stay exact: the text is not repeated)."""
+    block = doc.blocks[chunk[0].block]
+    if block.kind != "table" or chunk[0].start <= block.start:
+        return ()
+    first_row = doc.text[block.start : block.end].split("\n", 1)[0].strip()
+    return (first_row,) if first_row else ()
 
 
 def _describe(blocks: list[Block], chunk: list[_Piece]) -> tuple[int | None, tuple[str, ...]]:
