@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from citeline import __version__
 from citeline.answers.endpoints import router as answers_router
+from citeline.answers.openai_api import router as openai_router
 from citeline.config import Settings
 from citeline.core.handlers import install_error_handlers
 from citeline.core.middleware import BodySizeLimitMiddleware
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(seed_router)
+    app.include_router(openai_router)
     return app

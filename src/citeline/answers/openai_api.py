@@ -1,0 +1,134 @@
+"""An OpenAI-compatible front: POST /v1/chat/completions and GET /v1/models, at the root.
+
+The official `openai` client and chat front ends can talk to Citeline. The `model` names a collection
+("citeline" searches all of them); the answer is the same as POST /api/v1/query, with its `[n]` markers,
+and the numbered sources ride along in the extension field `citeline` of the response (and of the
+stream's last chunk).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import iterate_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from citeline.answers.schemas import QueryResponse
+from citeline.answers.service import Retrieved
+from citeline.core.errors import BadRequestError, CiteLineError
+from citeline.services import Services, ServicesDep
+from citeline.storage.models import Collection
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+ALL_COLLECTIONS = "citeline"
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model: str = Field(default=ALL_COLLECTIONS, description='A collection name, or "citeline" for all.')
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+def _question(body: ChatRequest) -> str:
+    for message in reversed(body.messages):
+        if message.role == "user" and message.text().strip():
+            return message.text().strip()[:2000]
+    raise BadRequestError("The conversation has no user message to answer.")
+
+
+def retrieved_for_chat(body: ChatRequest, services: ServicesDep) -> Retrieved:
+    collection = None if body.model == ALL_COLLECTIONS else body.model
+    with services.db.read() as session:
+        scope = services.scope(session, collection, {})
+        return services.answers.retrieve(session, _question(body), None, scope)
+
+
+def _extension(response: QueryResponse) -> dict[str, Any]:
+    return {
+        "answerable": response.answerable,
+        "sources": [source.model_dump(mode="json") for source in response.sources],
+        "generator": response.model,
+    }
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatRequest, services: ServicesDep, retrieved: Annotated[Retrieved, Depends(retrieved_for_chat)]
+) -> JSONResponse | EventSourceResponse:
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if not body.stream:
+        final: QueryResponse | None = None
+        async for event in iterate_in_threadpool(services.answers.stream(retrieved)):
+            if isinstance(event, QueryResponse):
+                final = event
+        assert final is not None
+        message = {"role": "assistant", "content": final.answer}
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": body.model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "citeline": _extension(final),
+            }
+        )
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        data = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                "model": body.model, "choices": [choice], **extra}  # fmt: skip
+        return format_sse_event(data_str=json.dumps(data))
+
+    async def events() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""})
+        try:
+            async for event in iterate_in_threadpool(services.answers.stream(retrieved)):
+                if isinstance(event, QueryResponse):
+                    yield chunk({}, "stop", citeline=_extension(event))
+                else:
+                    yield chunk({"content": event})
+        except CiteLineError as exc:
+            error = {"error": {"message": exc.detail, "type": exc.code, "code": exc.code}}
+            yield format_sse_event(data_str=json.dumps(error))
+        yield format_sse_event(data_str="[DONE]")
+
+    return EventSourceResponse(events())
+
+
+@router.get("/models")
+def list_models(services: ServicesDep) -> dict[str, Any]:
+    """Each collection is a model; "citeline" answers from all of them."""
+    names = _collection_names(services)
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "citeline"}
+            for name in [ALL_COLLECTIONS, *names]
+        ],
+    }
+
+
+def _collection_names(services: Services) -> list[str]:
+    with services.db.read() as session:
+        return list(session.execute(select(Collection.name).order_by(Collection.name)).scalars())
