@@ -9,9 +9,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, IngestOutcome, Prepared
-from citeline.jobs.runner import TERMINAL, JobContext
+from citeline.jobs.runner import TERMINAL, JobContext, finish_job
 from citeline.storage.base import Store
-from citeline.storage.models import Document, Job, utcnow
+from citeline.storage.models import Document, Job
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class IngestJobHandler:
         with self.db.transaction() as session:
             job = session.get(Job, job_id)
             if job is not None and job.status not in TERMINAL:
-                job.status, job.lease_until, job.finished_at = "succeeded", None, utcnow()
+                finish_job(job, "succeeded")
         self.db.optimize()  # the index just grew or shrank: keep the query planner's picture current
 
     def _record(self, job_id: str, done: dict[str, dict[str, object]]) -> bool:
@@ -94,18 +94,18 @@ class IngestJobHandler:
 
     def _cancel(self, job_id: str, remaining: list[IngestItem]) -> None:
         with self.db.transaction() as session:
-            cancel_documents(session, [item.document_id for item in remaining])
             job = session.get(Job, job_id)
             if job is not None:
-                job.status, job.lease_until, job.finished_at = "cancelled", None, utcnow()
-                job.error = f"cancelled with {len(remaining)} document(s) not indexed"
+                cancel_ingest(session, job, [item.document_id for item in remaining])
 
 
-def cancel_documents(session: Session, document_ids: list[str]) -> None:
-    """Documents a cancelled job never reached: new ones become 'cancelled', updates keep the old version."""
+def cancel_ingest(session: Session, job: Job, document_ids: list[str]) -> None:
+    """End an ingest job as cancelled. Documents it never reached: new ones become 'cancelled',
+    updates keep their previous version."""
     for document_id in document_ids:
         document = session.get(Document, document_id)
         if document is None or document.status != "queued":
             continue
         document.status = "indexed" if document.version > 0 else "cancelled"
         document.error = "ingest cancelled"
+    finish_job(job, "cancelled", f"cancelled with {len(document_ids)} document(s) not indexed")

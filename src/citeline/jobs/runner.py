@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
+def finish_job(job: Job, status: str, error: str | None = None) -> None:
+    """Put a job in a terminal state: no lease any more, and when it ended."""
+    job.status, job.error, job.lease_until, job.finished_at = status, error, None, utcnow()
+
+
 @dataclass(slots=True)
 class JobContext:
     """Handed to a job handler: renew the lease and learn whether someone asked to cancel."""
@@ -83,9 +88,9 @@ class InProcessJobRunner:
             with self._lock:
                 if job_id in self._pending:
                     continue
-            orphaned = status == "queued" or _expired(lease_until, now) or _worker_is_gone(worker)
-            if orphaned:
-                if status == "running" and not _expired(lease_until, now):
+            expired = _expired(lease_until, now)
+            if status == "queued" or expired or _worker_is_gone(worker):
+                if status == "running" and not expired:
                     self._expire(job_id, worker)  # its process is dead: no need to wait out the lease
                 self.submit(job_id, kind)
                 submitted += 1
@@ -151,7 +156,7 @@ class InProcessJobRunner:
         with self.db.transaction() as session:
             job = session.get(Job, job_id)
             if job is not None and job.status not in TERMINAL:
-                job.status, job.error, job.lease_until, job.finished_at = status, error, None, utcnow()
+                finish_job(job, status, error)
 
     def _expire(self, job_id: str, worker: str | None) -> None:
         with self.db.transaction() as session:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from citeline.core.errors import JobFinishedError, JobNotFoundError
-from citeline.ingestion.jobs import cancel_documents
+from citeline.ingestion.jobs import cancel_ingest
 from citeline.jobs.runner import TERMINAL
 from citeline.jobs.schemas import JobOut
 from citeline.storage.base import Store
-from citeline.storage.models import Job, utcnow
+from citeline.storage.models import Job
 
 
 class JobService:
@@ -32,8 +32,6 @@ class JobService:
             job.cancel_requested = True
             if job.status == "queued":
                 items = job.payload.get("items", [])
-                cancel_documents(session, [str(item["document_id"]) for item in items])
-                job.status, job.finished_at = "cancelled", utcnow()
-                job.error = f"cancelled with {len(items)} document(s) not indexed"
+                cancel_ingest(session, job, [str(item["document_id"]) for item in items])
             session.flush()
             return JobOut.model_validate(job)
