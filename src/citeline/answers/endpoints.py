@@ -36,9 +36,7 @@ def retrieved_sources(body: QueryRequest, services: ServicesDep) -> Retrieved:
 @router.post("/query", response_model=QueryResponse)
 def query(body: QueryRequest, services: ServicesDep) -> QueryResponse:
     """Answer with sentences from the sources, each cited as [n]; answerable=false if they don't say."""
-    with services.db.read() as session:
-        scope = services.scope(session, body.collection, body.filters)
-        return services.answers.answer(session, body.question, body.top_k, scope, body.diversity)
+    return services.answers.complete(retrieve(services, body))
 
 
 @router.post("/query/stream", response_class=EventSourceResponse)

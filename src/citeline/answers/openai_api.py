@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import iterate_in_threadpool
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from citeline.answers.schemas import QueryResponse
+from citeline.answers.endpoints import retrieve
+from citeline.answers.schemas import QueryRequest, QueryResponse
 from citeline.answers.service import Retrieved
 from citeline.core.errors import BadRequestError, CiteLineError
 from citeline.services import Services, ServicesDep
@@ -42,7 +43,12 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model: str = Field(default=ALL_COLLECTIONS, description='A collection name, or "citeline" for all.')
+    model: str = Field(
+        default=ALL_COLLECTIONS,
+        min_length=1,
+        max_length=200,
+        description='A collection, or "citeline" for all.',
+    )
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
 
@@ -56,9 +62,7 @@ def _question(body: ChatRequest) -> str:
 
 def retrieved_for_chat(body: ChatRequest, services: ServicesDep) -> Retrieved:
     collection = None if body.model == ALL_COLLECTIONS else body.model
-    with services.db.read() as session:
-        scope = services.scope(session, collection, {})
-        return services.answers.retrieve(session, _question(body), None, scope)
+    return retrieve(services, QueryRequest(question=_question(body), collection=collection))
 
 
 def _extension(response: QueryResponse) -> dict[str, Any]:
@@ -76,11 +80,7 @@ async def chat_completions(
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not body.stream:
-        final: QueryResponse | None = None
-        async for event in iterate_in_threadpool(services.answers.stream(retrieved)):
-            if isinstance(event, QueryResponse):
-                final = event
-        assert final is not None
+        final = await run_in_threadpool(services.answers.complete, retrieved)
         message = {"role": "assistant", "content": final.answer}
         return JSONResponse(
             {

@@ -50,9 +50,14 @@ class AnswerService:
         scope: SearchScope,
         diversity: float | None = None,
     ) -> QueryResponse:
-        retrieved = self.retrieve(session, question, top_k, scope, diversity)
+        return self.complete(self.retrieve(session, question, top_k, scope, diversity))
+
+    def complete(self, retrieved: Retrieved) -> QueryResponse:
+        """The whole answer for retrieved sources, its citations checked."""
         mark = time.perf_counter()
-        generated = self.generator.generate(question, retrieved.hits, retrieved.outcome.query_vector)
+        generated = self.generator.generate(
+            retrieved.question, retrieved.hits, retrieved.outcome.query_vector
+        )
         text = drop_unknown_citations(generated.text, retrieved.numbers)
         return self._response(retrieved, text, generated.answerable, mark)
 
