@@ -10,21 +10,21 @@ from fastapi.testclient import TestClient
 from citeline.answers.prompts import REFUSAL
 from citeline.config import Settings
 from tests.conftest import MakeClient
-from tests.fakes.anthropic_server import FakeAnthropic, fake_anthropic
-from tests.fakes.openai_server import Reply
+from tests.fakes.anthropic_server import fake_anthropic
+from tests.fakes.server import Reply, ScriptedServer
 from tests.helpers import handbook_files, read_sse
 
 QUESTION = {"question": "Who approves business class flights?"}
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeAnthropic]:
+def fake() -> Iterator[ScriptedServer]:
     with fake_anthropic() as server:
         yield server
 
 
 @pytest.fixture
-def claude(make_client: MakeClient, fake: FakeAnthropic) -> TestClient:
+def claude(make_client: MakeClient, fake: ScriptedServer) -> TestClient:
     client = make_client(
         generator="anthropic",
         anthropic_api_key="sk-ant-test",
@@ -37,7 +37,7 @@ def claude(make_client: MakeClient, fake: FakeAnthropic) -> TestClient:
     return client
 
 
-def test_claude_answer_with_checked_citations(claude: TestClient, fake: FakeAnthropic) -> None:
+def test_claude_answer_with_checked_citations(claude: TestClient, fake: ScriptedServer) -> None:
     fake.script(Reply("A vice president approves it [1][8]."))
     result = claude.post("/api/v1/query", json=QUESTION).json()
     assert result["answer"] == "A vice president approves it [1]."
@@ -48,7 +48,7 @@ def test_claude_answer_with_checked_citations(claude: TestClient, fake: FakeAnth
 
 
 def test_claude_stream_equals_plain_and_refusal_is_unanswerable(
-    claude: TestClient, fake: FakeAnthropic
+    claude: TestClient, fake: ScriptedServer
 ) -> None:
     text = "Business class is allowed on flights over six hours [1]. A vice president approves [2]."
     fake.script(Reply(text), Reply(text), Reply(REFUSAL))
@@ -62,7 +62,7 @@ def test_claude_stream_equals_plain_and_refusal_is_unanswerable(
     assert refused["answerable"] is False
 
 
-def test_claude_429_is_retried_and_overload_is_502(claude: TestClient, fake: FakeAnthropic) -> None:
+def test_claude_429_is_retried_and_overload_is_502(claude: TestClient, fake: ScriptedServer) -> None:
     fake.script(Reply(status=429, headers={"retry-after": "0"}), Reply("Approved [1]."))
     assert claude.post("/api/v1/query", json=QUESTION).json()["answer"] == "Approved [1]."
     assert len(fake.requests) == 2
@@ -71,7 +71,7 @@ def test_claude_429_is_retried_and_overload_is_502(claude: TestClient, fake: Fak
     assert (failed.status_code, failed.json()["code"]) == (502, "llm_unavailable")
 
 
-def test_claude_timeout_is_504(make_client: MakeClient, fake: FakeAnthropic) -> None:
+def test_claude_timeout_is_504(make_client: MakeClient, fake: ScriptedServer) -> None:
     client = make_client(
         generator="anthropic", anthropic_api_key="k", anthropic_base_url=fake.base_url,
         llm_timeout_s=0.5, llm_max_retries=0,

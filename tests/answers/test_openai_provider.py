@@ -9,20 +9,21 @@ from fastapi.testclient import TestClient
 
 from citeline.answers.prompts import REFUSAL
 from tests.conftest import MakeClient
-from tests.fakes.openai_server import FakeOpenAI, Reply, fake_openai
+from tests.fakes.openai_server import fake_openai
+from tests.fakes.server import Reply, ScriptedServer
 from tests.helpers import handbook_files, read_sse
 
 QUESTION = {"question": "Who approves business class flights?"}
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
+def fake() -> Iterator[ScriptedServer]:
     with fake_openai() as server:
         yield server
 
 
 @pytest.fixture
-def llm_client(make_client: MakeClient, fake: FakeOpenAI) -> TestClient:
+def llm_client(make_client: MakeClient, fake: ScriptedServer) -> TestClient:
     client = make_client(
         generator="openai",
         llm_base_url=fake.base_url,
@@ -35,7 +36,7 @@ def llm_client(make_client: MakeClient, fake: FakeOpenAI) -> TestClient:
 
 
 def test_answer_cites_sources_and_invented_citations_are_removed(
-    llm_client: TestClient, fake: FakeOpenAI
+    llm_client: TestClient, fake: ScriptedServer
 ) -> None:
     fake.script(Reply("A vice president approves business class [1]. Hotels are capped [9]."))
     result = llm_client.post("/api/v1/query", json=QUESTION).json()
@@ -50,14 +51,14 @@ def test_answer_cites_sources_and_invented_citations_are_removed(
     assert result["sources"][0]["text"][:40] in user["content"]
 
 
-def test_refusal_is_not_answerable(llm_client: TestClient, fake: FakeOpenAI) -> None:
+def test_refusal_is_not_answerable(llm_client: TestClient, fake: ScriptedServer) -> None:
     fake.script(Reply(REFUSAL))
     result = llm_client.post("/api/v1/query", json={"question": "What is the CEO's shoe size?"}).json()
     assert result["answerable"] is False
     assert result["answer"] == REFUSAL
 
 
-def test_streamed_answer_equals_the_plain_one(llm_client: TestClient, fake: FakeOpenAI) -> None:
+def test_streamed_answer_equals_the_plain_one(llm_client: TestClient, fake: ScriptedServer) -> None:
     text = "Flights over six hours may be business class [1]. A vice president signs off [2][7]."
     fake.script(Reply(text), Reply(text))
     plain = llm_client.post("/api/v1/query", json=QUESTION).json()
@@ -71,7 +72,7 @@ def test_streamed_answer_equals_the_plain_one(llm_client: TestClient, fake: Fake
     assert ("[7]" in plain["answer"]) is (valid >= 7)
 
 
-def test_rate_limit_is_retried_after_retry_after(llm_client: TestClient, fake: FakeOpenAI) -> None:
+def test_rate_limit_is_retried_after_retry_after(llm_client: TestClient, fake: ScriptedServer) -> None:
     fake.script(Reply(status=429, headers={"retry-after": "0"}), Reply("Approved by a vice president [1]."))
     result = llm_client.post("/api/v1/query", json=QUESTION)
     assert result.status_code == 200
@@ -79,7 +80,7 @@ def test_rate_limit_is_retried_after_retry_after(llm_client: TestClient, fake: F
     assert len(fake.requests) == 2
 
 
-def test_provider_errors_are_502_and_timeouts_504(make_client: MakeClient, fake: FakeOpenAI) -> None:
+def test_provider_errors_are_502_and_timeouts_504(make_client: MakeClient, fake: ScriptedServer) -> None:
     client = make_client(
         generator="openai", llm_base_url=fake.base_url, llm_model="m", llm_timeout_s=0.5, llm_max_retries=0
     )
@@ -94,7 +95,7 @@ def test_provider_errors_are_502_and_timeouts_504(make_client: MakeClient, fake:
 
 
 def test_a_provider_failure_mid_stream_ends_with_an_error_event(
-    llm_client: TestClient, fake: FakeOpenAI
+    llm_client: TestClient, fake: ScriptedServer
 ) -> None:
     fake.script(*[Reply(status=503)] * 3)  # the first try and both retries
     with llm_client.stream("POST", "/api/v1/query/stream", json=QUESTION) as response:

@@ -11,16 +11,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from tests.fakes.openai_server import FakeOpenAI, Reply, serve
-
-FakeAnthropic = FakeOpenAI  # same scripting: replies in, requests recorded
+from tests.fakes.server import Reply, ScriptedServer, serve
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
-def build_app(state: FakeAnthropic) -> FastAPI:
+def build_app(state: ScriptedServer) -> FastAPI:
     app = FastAPI()
 
     @app.post("/v1/messages")
@@ -70,8 +68,8 @@ def build_app(state: FakeAnthropic) -> FastAPI:
 
 
 @contextmanager
-def fake_anthropic() -> Iterator[FakeAnthropic]:
-    state = FakeAnthropic(base_url="")
+def fake_anthropic() -> Iterator[ScriptedServer]:
+    state = ScriptedServer(base_url="")
     with serve(build_app(state)) as root:
         state.base_url = root  # the SDK appends /v1/messages
         yield state

@@ -8,36 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-
-@dataclass
-class Reply:
-    text: str = ""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-@dataclass
-class FakeOpenAI:
-    base_url: str
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def script(self, *replies: Reply) -> None:
-        self.replies[:] = list(replies)
-        self.requests.clear()
+from tests.fakes.server import Reply, ScriptedServer, serve
 
 
 def _chunk(model: str, delta: dict[str, str], finish: str | None = None) -> str:
@@ -51,7 +29,7 @@ def _chunk(model: str, delta: dict[str, str], finish: str | None = None) -> str:
     return f"data: {json.dumps(body)}\n\n"
 
 
-def build_app(state: FakeOpenAI) -> FastAPI:
+def build_app(state: ScriptedServer) -> FastAPI:
     app = FastAPI()
 
     @app.post("/v1/chat/completions")
@@ -97,29 +75,8 @@ def build_app(state: FakeOpenAI) -> FastAPI:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port; yields its root URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("fake server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
-def fake_openai() -> Iterator[FakeOpenAI]:
-    state = FakeOpenAI(base_url="")
+def fake_openai() -> Iterator[ScriptedServer]:
+    state = ScriptedServer(base_url="")
     with serve(build_app(state)) as root:
         state.base_url = f"{root}/v1"
         yield state
