@@ -38,7 +38,12 @@ class Database:
                 conn.execute(text(FTS_DDL))
             if conn.execute(text("SELECT count(*) FROM index_state")).scalar_one() == 0:
                 conn.execute(insert(IndexState).values(id=1, generation=0))
-        self.optimize()
+            no_statistics = (
+                self.is_sqlite
+                and not conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+            )
+        if no_statistics:
+            self.optimize()  # a database from before statistics were kept; ingest jobs refresh them after
 
     def optimize(self) -> None:
         """SQLite: ANALYZE on a bounded sample. Without statistics the planner believes a collection holds
