@@ -27,7 +27,7 @@ lint: $(VENV)/.test
 	$(VENV)/bin/mypy
 
 bench: $(VENV)/.test
-	$(VENV)/bin/python bench/scifact.py
+	$(VENV)/bin/python -m bench.scifact
 
 clean:
 	rm -rf $(VENV) citeline-data .pytest_cache .mypy_cache .ruff_cache

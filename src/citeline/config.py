@@ -48,8 +48,8 @@ class Settings(BaseSettings):
         default="zscore", description="How hybrid search combines BM25 and vectors (see retrieval/fusion.py)."
     )
     rrf_k: int = Field(default=60, ge=1)
-    lexical_weight: float = Field(default=0.5, ge=0)
-    vector_weight: float = Field(default=0.5, ge=0)
+    lexical_weight: float = Field(default=0.3, ge=0)
+    vector_weight: float = Field(default=0.7, ge=0)
     search_diversity: float = Field(
         default=0.0, ge=0, le=1, description="Default MMR trade-off for search and query (0 = off)."
     )

@@ -50,8 +50,8 @@ def build_app(state: ScriptedServer) -> FastAPI:
             yield _event("message_start", {"type": "message_start", "message": message})
             block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
             yield _event("content_block_start", block)
-            for i, word in enumerate(reply.text.split(" ")):
-                delta = {"type": "text_delta", "text": word if i == 0 else " " + word}
+            async for word in state.words(reply):
+                delta = {"type": "text_delta", "text": word}
                 yield _event(
                     "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
                 )

@@ -63,9 +63,8 @@ def build_app(state: ScriptedServer) -> FastAPI:
 
         async def events() -> AsyncIterator[str]:
             yield _chunk(model, {"role": "assistant", "content": ""})
-            words = reply.text.split(" ")
-            for i, word in enumerate(words):
-                yield _chunk(model, {"content": word if i == 0 else " " + word})
+            async for word in state.words(reply):
+                yield _chunk(model, {"content": word})
             yield _chunk(model, {}, "stop")
             yield "data: [DONE]\n\n"
 

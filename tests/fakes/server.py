@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,8 @@ class Reply:
     text: str = ""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
+    delay_s: float = 0.0  # before answering
+    word_delay_s: float = 0.0  # between streamed words
 
 
 @dataclass
@@ -29,10 +31,25 @@ class ScriptedServer:
     base_url: str
     replies: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    streams: list[str] = field(default_factory=list)  # per streamed reply: "finished" or "cut" (client left)
 
     def script(self, *replies: Reply) -> None:
         self.replies[:] = list(replies)
         self.requests.clear()
+        self.streams.clear()
+
+    async def words(self, reply: Reply) -> AsyncIterator[str]:
+        """The reply's words (each after the first with its leading space), paced by word_delay_s;
+        records whether the client read them all or went away."""
+        finished = False
+        try:
+            for index, word in enumerate(reply.text.split(" ")):
+                if reply.word_delay_s:
+                    await asyncio.sleep(reply.word_delay_s)
+                yield word if index == 0 else " " + word
+            finished = True
+        finally:
+            self.streams.append("finished" if finished else "cut")
 
 
 @contextmanager

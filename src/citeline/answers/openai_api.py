@@ -8,21 +8,20 @@ stream's last chunk).
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from citeline.answers.endpoints import retrieve
-from citeline.answers.schemas import QueryRequest, QueryResponse
+from citeline.answers.endpoints import relay, retrieve, sse_event
+from citeline.answers.schemas import QueryRequest, QueryResponse, Turn
 from citeline.answers.service import Retrieved
 from citeline.core.errors import BadRequestError, CiteLineError
 from citeline.services import Services, ServicesDep
@@ -53,16 +52,24 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
-def _question(body: ChatRequest) -> str:
-    for message in reversed(body.messages):
+def _question(body: ChatRequest) -> tuple[str, list[Turn]]:
+    """The last user message, and the user and assistant turns before it (system messages are ours)."""
+    for index in range(len(body.messages) - 1, -1, -1):
+        message = body.messages[index]
         if message.role == "user" and message.text().strip():
-            return message.text().strip()[:2000]
+            history = [
+                Turn(role=earlier.role, content=earlier.text())
+                for earlier in body.messages[:index]
+                if earlier.role in ("user", "assistant") and earlier.text().strip()
+            ]
+            return message.text().strip()[:2000], history
     raise BadRequestError("The conversation has no user message to answer.")
 
 
 def retrieved_for_chat(body: ChatRequest, services: ServicesDep) -> Retrieved:
     collection = None if body.model == ALL_COLLECTIONS else body.model
-    return retrieve(services, QueryRequest(question=_question(body), collection=collection))
+    question, history = _question(body)
+    return retrieve(services, QueryRequest(question=question, collection=collection, history=history))
 
 
 def _extension(response: QueryResponse) -> dict[str, Any]:
@@ -98,19 +105,18 @@ async def chat_completions(
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         data = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
                 "model": body.model, "choices": [choice], **extra}  # fmt: skip
-        return format_sse_event(data_str=json.dumps(data))
+        return sse_event(None, data)
 
     async def events() -> AsyncIterator[bytes]:
         yield chunk({"role": "assistant", "content": ""})
         try:
-            async for event in iterate_in_threadpool(services.answers.stream(retrieved)):
+            async for event in relay(services.answers.stream(retrieved)):
                 if isinstance(event, QueryResponse):
                     yield chunk({}, "stop", citeline=_extension(event))
                 else:
                     yield chunk({"content": event})
         except CiteLineError as exc:
-            error = {"error": {"message": exc.detail, "type": exc.code, "code": exc.code}}
-            yield format_sse_event(data_str=json.dumps(error))
+            yield sse_event(None, {"error": {"message": exc.detail, "type": exc.code, "code": exc.code}})
         yield format_sse_event(data_str="[DONE]")
 
     return EventSourceResponse(events())

@@ -9,10 +9,13 @@ class CiteLineError(Exception):
     status_code: int = 400
     code: str = "bad_request"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, extra: dict[str, object] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers
+        self.extra = extra  # more fields for the error body, e.g. the sources found before a model failed
 
 
 class BadRequestError(CiteLineError):

@@ -1,4 +1,4 @@
-"""Exception handlers: every error body is {"detail": ..., "code": ...}."""
+"""Exception handlers: every error body is {"detail": ..., "code": ...} (some add fields, e.g. `sources`)."""
 
 from __future__ import annotations
 
@@ -31,16 +31,19 @@ _CODES = {
 
 
 def error_response(
-    status: int, detail: object, code: str, headers: dict[str, str] | None = None
+    status: int,
+    detail: object,
+    code: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content=jsonable_encoder({"detail": detail, "code": code}), headers=headers
-    )
+    body = {**(extra or {}), "detail": detail, "code": code}
+    return JSONResponse(status_code=status, content=jsonable_encoder(body), headers=headers)
 
 
 async def citeline_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CiteLineError)
-    return error_response(exc.status_code, exc.detail, exc.code, exc.headers)
+    return error_response(exc.status_code, exc.detail, exc.code, exc.headers, exc.extra)
 
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:

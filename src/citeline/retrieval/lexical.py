@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, TextClause, bindparam, column, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
-from citeline.retrieval.base import Ranked
+from citeline.retrieval.base import Candidates, Ranked, ScoreStats
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document
 
@@ -181,8 +181,9 @@ class SqliteLexicalIndex:
             )
             session.execute(stmt, {"ids": list(chunk_ids)})
 
-    def search(self, session: Session, query: str, k: int, scope: SearchScope) -> Ranked:
-        """The k best chunks inside ``scope``, best first.
+    def search(self, session: Session, query: str, k: int, scope: SearchScope) -> Candidates:
+        """The k best chunks inside ``scope``, best first, and the statistics of the BM25 scores of every
+        matching chunk in the index (like BM25's idf, they are index-wide).
 
         Joining every FTS match to its chunk and document costs ~4x the ranking itself, so a scoped search
         first ranks the FTS table alone, over-fetching, and filters those ids; only when too few of them
@@ -191,22 +192,22 @@ class SqliteLexicalIndex:
         """
         expression = match_expression(query)
         if expression is None or k <= 0:
-            return []
+            return Candidates([])
         clauses = scope.document_clauses()
         if not clauses:
             return self._ranked(session, expression, k)
         depth = max(4 * k, 200)
-        ranked = self._ranked(session, expression, depth)
+        first = self._ranked(session, expression, depth)
         allowed = set(
             session.execute(
                 select(Chunk.id)
                 .join(Document, Document.id == Chunk.document_id)
-                .where(Chunk.id.in_([chunk_id for chunk_id, _ in ranked]), *clauses)
+                .where(Chunk.id.in_([chunk_id for chunk_id, _ in first.ranked]), *clauses)
             ).scalars()
         )
-        in_scope = [pair for pair in ranked if pair[0] in allowed]
-        if len(in_scope) >= k or len(ranked) < depth:  # enough, or every match was seen
-            return in_scope[:k]
+        in_scope = [pair for pair in first.ranked if pair[0] in allowed]
+        if len(in_scope) >= k or len(first.ranked) < depth:  # enough, or every match was seen
+            return Candidates(in_scope[:k], first.stats)
         stmt = (
             select(Chunk.id, _rank)
             .select_from(
@@ -216,14 +217,28 @@ class SqliteLexicalIndex:
             .order_by(_rank)
             .limit(k)
         )
-        return _flip(session.execute(stmt))
+        return Candidates(_flip(session.execute(stmt)), first.stats)
 
     @staticmethod
-    def _ranked(session: Session, expression: str, k: int) -> Ranked:
-        stmt = (
-            select(_fts.c.rowid, _rank).select_from(_fts).where(_match(expression)).order_by(_rank).limit(k)
-        )
-        return _flip(session.execute(stmt))
+    def _ranked(session: Session, expression: str, k: int) -> Candidates:
+        """The k best matches in the whole index, and the moments of all the matches' scores, in one
+        pass: window aggregates over the materialised matches (FTS5 allows bm25() only in its own query,
+        and the ranking computes every match's score anyway)."""
+        rows = session.execute(_RANKED_WITH_MOMENTS, {"expression": expression, "k": k}).all()
+        if not rows:
+            return Candidates([])
+        _, _, count, total, total_squares = rows[0]
+        # Scores are flipped (larger is better): the mean flips sign, the spread does not.
+        stats = ScoreStats.of_moments(int(count), -float(total), float(total_squares))
+        return Candidates([(int(chunk_id), -float(score)) for chunk_id, score, *_ in rows], stats)
+
+
+_RANKED_WITH_MOMENTS = text(
+    "WITH matches AS MATERIALIZED ("
+    " SELECT rowid AS id, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH :expression)"
+    " SELECT id, score, count(*) OVER (), sum(score) OVER (), sum(score * score) OVER ()"
+    " FROM matches ORDER BY score, id LIMIT :k"
+)
 
 
 def _match(expression: str) -> TextClause:

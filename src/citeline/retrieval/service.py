@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citeline.embeddings.base import Embedder
-from citeline.retrieval.base import LexicalIndex, Ranked, VectorIndex
+from citeline.retrieval.base import Candidates, LexicalIndex, VectorIndex
 from citeline.retrieval.diversity import mmr
 from citeline.retrieval.fusion import FusionMethod, fuse_rankings, fuse_scores
 from citeline.retrieval.scope import SearchScope
@@ -51,8 +51,8 @@ class FusionConfig:
     candidates: int = 100  # per-retriever depth before fusion
     method: FusionMethod = "zscore"
     rrf_k: int = 60
-    lexical_weight: float = 0.5
-    vector_weight: float = 0.5
+    lexical_weight: float = 0.3
+    vector_weight: float = 0.7
     diversity: float = 0.0  # default MMR trade-off; 0 = plain relevance order
     diversity_pool: int = 50  # fused candidates MMR chooses from (at least 4 x top_k)
 
@@ -82,8 +82,7 @@ class SearchService:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         depth = max(self.fusion.candidates, top_k)
-        lexical: Ranked = []
-        dense: Ranked = []
+        lexical = dense = Candidates([])
 
         if mode != "vector":
             mark = time.perf_counter()
@@ -103,12 +102,17 @@ class SearchService:
         if mode == "hybrid":
             weights = [self.fusion.lexical_weight, self.fusion.vector_weight]
             if self.fusion.method == "rrf":
-                fused = fuse_rankings([lexical, dense], weights, k=self.fusion.rrf_k)
+                fused = fuse_rankings([lexical.ranked, dense.ranked], weights, k=self.fusion.rrf_k)
             else:
-                fused = fuse_scores([lexical, dense], weights)
+                # Every lexical candidate gets its exact similarity (one dot product each) instead of the
+                # dense list's floor; BM25 scores of dense-only candidates stay floored.
+                seen = {chunk_id for chunk_id, _ in dense.ranked}
+                missing = [chunk_id for chunk_id, _ in lexical.ranked if chunk_id not in seen]
+                vectors = dense.ranked + self.vectors.scores_for(missing, query_vector)
+                fused = fuse_scores([lexical.ranked, vectors], weights, [lexical.stats, dense.stats])
             timings["fuse"] = _ms_since(mark)
         else:
-            fused = lexical or dense
+            fused = lexical.ranked or dense.ranked
         diversity = self.fusion.diversity if diversity is None else diversity
         if diversity > 0:
             mark = time.perf_counter()

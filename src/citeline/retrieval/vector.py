@@ -10,7 +10,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citeline.retrieval.base import Ranked
+from citeline.retrieval.base import Candidates, Ranked, ScoreStats
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document, Embedding, IndexState
 
@@ -85,11 +85,13 @@ class NumpyVectorIndex:
             self._ids, self._collections, self._matrix = ids, codes, matrix
             self._generation = generation
 
-    def search(self, session: Session, vector: npt.NDArray[np.float32], k: int, scope: SearchScope) -> Ranked:
+    def search(
+        self, session: Session, vector: npt.NDArray[np.float32], k: int, scope: SearchScope
+    ) -> Candidates:
         self.refresh(session)
         ids, codes, matrix = self._ids, self._collections, self._matrix  # one consistent snapshot
         if ids.shape[0] == 0 or k <= 0:
-            return []
+            return Candidates([])
         mask: npt.NDArray[np.bool_] | None = None
         if scope.collection_ids is not None:
             wanted = [self._collection_codes[c] for c in scope.collection_ids if c in self._collection_codes]
@@ -103,15 +105,20 @@ class NumpyVectorIndex:
             allowed_mask = np.isin(ids, np.fromiter(allowed, dtype=np.int64))
             mask = allowed_mask if mask is None else mask & allowed_mask
         scores = matrix @ vector.astype(np.float32)
+        in_scope = scores if mask is None else scores[mask]
+        if in_scope.shape[0] == 0:
+            return Candidates([])
+        stats = ScoreStats(float(in_scope.mean()), float(in_scope.std()))
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
-            k = min(k, int(mask.sum()))
-        k = min(k, scores.shape[0])
-        if k == 0:
-            return []
+        k = min(k, in_scope.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(ids[i]), float(scores[i])) for i in top]
+        return Candidates([(int(ids[i]), float(scores[i])) for i in top], stats)
+
+    def scores_for(self, chunk_ids: Sequence[int], vector: npt.NDArray[np.float32]) -> Ranked:
+        scores = self.vectors_for(chunk_ids) @ vector.astype(np.float32)
+        return [(int(chunk_id), float(score)) for chunk_id, score in zip(chunk_ids, scores, strict=True)]
 
     def vectors_for(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
         ids, matrix = self._ids, self._matrix  # one consistent snapshot; ids stay sorted

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from citeline.answers.generators.base import GeneratedAnswer
-from citeline.answers.generators.remote import finished, relay, sdk_error
-from citeline.answers.prompts import SYSTEM, user_message
+from citeline.answers.generators.base import AnswerEvents, GeneratedAnswer
+from citeline.answers.generators.remote import REWRITE_MAX_TOKENS, finished, relay, sdk_error
+from citeline.answers.prompts import (
+    REWRITE_SYSTEM,
+    SYSTEM,
+    conversation,
+    rewrite_message,
+    standalone,
+    user_message,
+)
+from citeline.answers.schemas import Turn
 from citeline.retrieval.service import SearchHit
 
 
@@ -35,28 +43,53 @@ class AnthropicGenerator:
         self.max_tokens = max_tokens
         self.name = f"anthropic:{model}"
 
-    def _request(self, question: str, sources: list[SearchHit]) -> dict[str, Any]:
+    def _request(self, question: str, sources: list[SearchHit], history: Sequence[Turn]) -> dict[str, Any]:
         return {
             "model": self.model,
             "system": SYSTEM,
-            "messages": [{"role": "user", "content": user_message(question, sources)}],
+            "messages": [
+                *conversation(history),
+                {"role": "user", "content": user_message(question, sources)},
+            ],
             "max_tokens": self.max_tokens,  # (SDK 2.x no longer takes temperature for Messages)
         }
 
     def generate(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
     ) -> GeneratedAnswer:
         try:
-            message = self.client.messages.create(**self._request(question, sources))
+            message = self.client.messages.create(**self._request(question, sources, history))
         except Exception as exc:
             raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
         return finished("".join(block.text for block in message.content if block.type == "text"))
 
     def stream(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
-    ) -> Iterator[str | GeneratedAnswer]:
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
+    ) -> AnswerEvents:
         try:
-            with self.client.messages.stream(**self._request(question, sources)) as stream:
+            with self.client.messages.stream(**self._request(question, sources, history)) as stream:
                 yield from relay(stream.text_stream)  # leaving the block closes the response
         except Exception as exc:
             raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        if not conversation(history):
+            return question
+        try:
+            message = self.client.messages.create(
+                model=self.model,
+                system=REWRITE_SYSTEM,
+                messages=[{"role": "user", "content": rewrite_message(question, history)}],
+                max_tokens=REWRITE_MAX_TOKENS,
+            )
+        except Exception as exc:
+            raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
+        return standalone("".join(block.text for block in message.content if block.type == "text"), question)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import collections.abc
 import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
+from citeline.answers.schemas import Turn
 from citeline.retrieval.service import SearchHit
 
 
@@ -19,23 +21,42 @@ class GeneratedAnswer:
     answerable: bool
 
 
+AnswerEvents: TypeAlias = collections.abc.Generator[str | GeneratedAnswer, None, None]
+"""What a generator streams: text deltas, then the whole GeneratedAnswer."""
+
+
 class Generator(Protocol):
-    """Sources are numbered from 1 in list order; the answer cites them as `[n]`."""
+    """Sources are numbered from 1 in list order; the answer cites them as `[n]`. ``history`` holds the
+    conversation's earlier turns, oldest first (empty for a single question)."""
 
     name: str
 
     def generate(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
     ) -> GeneratedAnswer: ...
 
     def stream(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
-    ) -> Iterator[str | GeneratedAnswer]:
-        """Text deltas as they are produced, then the whole GeneratedAnswer (whose text they add up to)."""
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
+    ) -> AnswerEvents:
+        """Text deltas as they are produced, then the whole GeneratedAnswer (whose text they add up to).
+        Closing the iterator early (the client went away) stops the model."""
+        ...
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        """A search query for a follow-up question that can be understood without the conversation
+        (generators without a language model return the question)."""
         ...
 
 
-def stream_whole(answer: GeneratedAnswer) -> Iterator[str | GeneratedAnswer]:
+def stream_whole(answer: GeneratedAnswer) -> AnswerEvents:
     """For generators that compose the answer at once: yield it sentence by sentence, then whole."""
     pieces = re.split(r"(?<=[.!?])\s+", answer.text)
     for index, piece in enumerate(pieces):

@@ -8,14 +8,15 @@ score is below ``min_score`` the answer says the documents don't say, and ``answ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from citeline.answers.citations import strip_document_markers
-from citeline.answers.generators.base import GeneratedAnswer, stream_whole
+from citeline.answers.generators.base import AnswerEvents, GeneratedAnswer, stream_whole
+from citeline.answers.schemas import Turn
 from citeline.embeddings.base import Embedder
 from citeline.retrieval.lexical import STOPWORDS
 from citeline.retrieval.service import SearchHit
@@ -103,8 +104,13 @@ class ExtractiveGenerator:
             candidate.score = self.semantic_weight * float(cos) + (1 - self.semantic_weight) * overlap
 
     def generate(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
     ) -> GeneratedAnswer:
+        """The answer quotes the sources, so earlier turns don't change it."""
         candidates = self.candidates(sources)
         self.score(question, candidates, query_vector)
         ranked = sorted(candidates, key=lambda c: (-c.score, c.source, c.position))
@@ -126,9 +132,17 @@ class ExtractiveGenerator:
         return GeneratedAnswer(text=" ".join(cite(c.text, c.source) for c in chosen), answerable=True)
 
     def stream(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
-    ) -> Iterator[str | GeneratedAnswer]:
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
+    ) -> AnswerEvents:
         return stream_whole(self.generate(question, sources, query_vector))
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        """Without a language model there is no safe rewrite: the question is searched as asked."""
+        return question
 
 
 def cite(sentence: str, number: int) -> str:

@@ -3,15 +3,23 @@ official `openai` SDK, which also does the retries (429 with Retry-After, 5xx, t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from citeline.answers.generators.base import GeneratedAnswer
-from citeline.answers.generators.remote import finished, relay, sdk_error
-from citeline.answers.prompts import SYSTEM, user_message
+from citeline.answers.generators.base import AnswerEvents, GeneratedAnswer
+from citeline.answers.generators.remote import REWRITE_MAX_TOKENS, finished, relay, sdk_error
+from citeline.answers.prompts import (
+    REWRITE_SYSTEM,
+    SYSTEM,
+    conversation,
+    rewrite_message,
+    standalone,
+    user_message,
+)
+from citeline.answers.schemas import Turn
 from citeline.retrieval.service import SearchHit
 
 
@@ -36,11 +44,12 @@ class OpenAICompatibleGenerator:
         self.max_tokens = max_tokens
         self.name = f"openai:{model}"
 
-    def _request(self, question: str, sources: list[SearchHit]) -> dict[str, Any]:
+    def _request(self, question: str, sources: list[SearchHit], history: Sequence[Turn]) -> dict[str, Any]:
         return {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": SYSTEM},
+                *conversation(history),
                 {"role": "user", "content": user_message(question, sources)},
             ],
             "temperature": 0,
@@ -48,24 +57,52 @@ class OpenAICompatibleGenerator:
         }
 
     def generate(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
     ) -> GeneratedAnswer:
         try:
-            completion = self.client.chat.completions.create(**self._request(question, sources))
+            completion = self.client.chat.completions.create(**self._request(question, sources, history))
         except Exception as exc:
             raise self._translate(exc) from exc
         return finished(completion.choices[0].message.content or "" if completion.choices else "")
 
     def stream(
-        self, question: str, sources: list[SearchHit], query_vector: npt.NDArray[np.float32]
-    ) -> Iterator[str | GeneratedAnswer]:
+        self,
+        question: str,
+        sources: list[SearchHit],
+        query_vector: npt.NDArray[np.float32],
+        history: Sequence[Turn] = (),
+    ) -> AnswerEvents:
         try:
-            chunks = self.client.chat.completions.create(**self._request(question, sources), stream=True)
+            chunks = self.client.chat.completions.create(
+                **self._request(question, sources, history), stream=True
+            )
             with chunks:  # closing the stream closes the HTTP response: a client disconnect stops the model
                 deltas = (chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
                 yield from relay(deltas)
         except Exception as exc:
             raise self._translate(exc) from exc
+
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        if not conversation(history):
+            return question
+        try:
+            completion = self.client.chat.completions.create(
+                model=self.model,
+                messages=[
+                    {"role": "system", "content": REWRITE_SYSTEM},
+                    {"role": "user", "content": rewrite_message(question, history)},
+                ],
+                temperature=0,
+                max_tokens=REWRITE_MAX_TOKENS,
+            )
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        reply = completion.choices[0].message.content or "" if completion.choices else ""
+        return standalone(reply, question)
 
     def _translate(self, exc: Exception) -> Exception:
         return sdk_error(self._openai, exc, self.client.base_url)

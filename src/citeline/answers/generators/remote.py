@@ -6,12 +6,14 @@ classes (APITimeoutError, APIStatusError, APIConnectionError), each from its own
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from types import ModuleType
 
-from citeline.answers.generators.base import GeneratedAnswer
+from citeline.answers.generators.base import AnswerEvents, GeneratedAnswer
 from citeline.answers.prompts import is_refusal
 from citeline.core.errors import UpstreamError, UpstreamTimeoutError
+
+REWRITE_MAX_TOKENS = 120  # a standalone search query is one line
 
 
 def finished(text: str) -> GeneratedAnswer:
@@ -19,7 +21,7 @@ def finished(text: str) -> GeneratedAnswer:
     return GeneratedAnswer(text=text.strip(), answerable=not is_refusal(text))
 
 
-def relay(deltas: Iterable[str]) -> Iterator[str | GeneratedAnswer]:
+def relay(deltas: Iterable[str]) -> AnswerEvents:
     """Pass a model's text deltas on, then the whole answer they make up."""
     parts: list[str] = []
     for delta in deltas:
