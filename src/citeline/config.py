@@ -73,7 +73,16 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_tokens: int = Field(default=600, ge=16, le=8192)
 
-    query_top_k: int = Field(default=5, ge=1, le=50)
+    query_top_k: int = Field(
+        default=10, ge=1, le=50, description="Most sources an answer gets when the request gives no top_k."
+    )
+    answer_context_tokens: int = Field(
+        default=2000,
+        ge=64,
+        le=200_000,
+        description="Token budget for the sources' text: an answer gets as many of the best-ranked "
+        "passages as fit (at least one, at most top_k).",
+    )
     answer_min_score: float = Field(
         default=0.40, description="Extractive answers below this sentence score say 'not found'."
     )

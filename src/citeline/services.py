@@ -118,7 +118,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
             db, blobs, runner, pipeline, max_unpacked_bytes=settings.max_unpacked_bytes
         ),
         search=search,
-        answers=AnswerService(search, generator, settings.query_top_k),
+        answers=AnswerService(
+            search, generator, settings.query_top_k, context_tokens=settings.answer_context_tokens
+        ),
         jobs=JobService(db),
     )
     recovered = runner.recover()

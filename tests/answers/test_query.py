@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from citeline.answers.citations import cited_numbers, drop_unknown_citations, strip_document_markers
+from citeline.embeddings.local import LocalEmbedder
+from tests.conftest import MakeClient
 
 CITATION = re.compile(r"\[(\d+)\]")
 
@@ -50,6 +53,31 @@ def test_top_k_limits_sources(handbook_client: TestClient) -> None:
     assert [s["n"] for s in result["sources"]] == [1, 2]
     bad = handbook_client.post("/api/v1/query", json={"question": ""})
     assert (bad.status_code, bad.json()["code"]) == (422, "validation_error")
+
+
+def test_sources_fill_the_token_budget_in_rank_order(
+    make_client: MakeClient, embedder: LocalEmbedder, tmp_path: Path
+) -> None:
+    line = "Harbour cranes in port {i} lifted {n} containers per hour during the night shift. "
+    documents = [
+        {"external_id": f"d{i}", "title": f"Report {i}", "text": line.format(i=i, n=100 + i) * 4}
+        for i in range(14)
+    ]
+    question = {"question": "How many containers did the harbour cranes lift per hour?"}
+    sources = {}
+    for budget in (300, 2000, 64):
+        client = make_client(tmp_path / str(budget), answer_context_tokens=budget)
+        assert (
+            client.post("/api/v1/documents/batch?wait=true", json={"documents": documents}).status_code == 200
+        )
+        sources[budget] = client.post("/api/v1/query", json=question).json()["sources"]
+        wide = client.post("/api/v1/query", json={**question, "top_k": 50}).json()["sources"]
+        counts = embedder.count_tokens([source["text"] for source in wide])
+        fitting = next((i for i in range(len(counts)) if sum(counts[: i + 1]) > budget), len(counts))
+        # As many as fit, in rank order (the same first sources as an unbounded request), at least one.
+        assert len(wide) == max(fitting, 1)
+        assert [s["chunk_id"] for s in sources[budget]] == [s["chunk_id"] for s in wide][:10]
+    assert len(sources[64]) == 1 < len(sources[300]) < len(sources[2000]) == 10  # the default top_k caps it
 
 
 def test_document_reference_markers_are_not_mistaken_for_citations(client: TestClient) -> None:

@@ -18,7 +18,12 @@ class Turn(BaseModel):
 
 class QueryRequest(ScopedRequest):
     question: str = Field(min_length=1, max_length=2000)
-    top_k: int | None = Field(default=None, ge=1, le=50, description="Sources to retrieve (default 5).")
+    top_k: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description="Most sources to retrieve (default 10); they must also fit the token budget.",
+    )
     history: list[Turn] = Field(
         default_factory=list,
         max_length=100,

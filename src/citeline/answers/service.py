@@ -38,10 +38,13 @@ class Question:
 
 
 class AnswerService:
-    def __init__(self, search: SearchService, generator: Generator, default_top_k: int) -> None:
+    def __init__(
+        self, search: SearchService, generator: Generator, default_top_k: int, *, context_tokens: int = 2000
+    ) -> None:
         self.search = search
         self.generator = generator
         self.default_top_k = default_top_k
+        self.context_tokens = context_tokens
 
     def understand(self, text: str, history: Sequence[Turn] = ()) -> Question:
         """A question with its conversation; a follow-up gets a standalone search query from the model.
@@ -74,7 +77,17 @@ class AnswerService:
         wanted = top_k or self.default_top_k
         # Ask for more than wanted: overlapping chunks of one document merge into a single source.
         outcome = self.search.search(session, asked.query, 2 * wanted, scope, diversity=diversity)
-        return Retrieved(asked, merge_overlapping(outcome.hits)[:wanted], outcome)
+        return Retrieved(asked, self.pack(merge_overlapping(outcome.hits)[:wanted]), outcome)
+
+    def pack(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """The best-ranked sources whose text fits the token budget, in rank order (at least one)."""
+        counts = self.search.embedder.count_tokens([hit.text for hit in hits])
+        used = 0
+        for index, count in enumerate(counts):
+            used += count
+            if used > self.context_tokens and index > 0:
+                return hits[:index]
+        return hits
 
     def answer(
         self,
