@@ -6,12 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 
 from citeline import __version__
 from citeline.answers.endpoints import router as answers_router
 from citeline.answers.openai_api import router as openai_router
+from citeline.auth.dependencies import current_principal
+from citeline.auth.endpoints import router as auth_router
 from citeline.config import Settings
 from citeline.core.handlers import install_error_handlers
 from citeline.core.middleware import BodySizeLimitMiddleware
@@ -50,11 +53,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.services = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
 
+    # Every route below needs a credential when auth is on (the WebSocket checks its own, and
+    # POST /auth/token takes a password); /health, /ready and the docs stay open.
+    authenticated = [Depends(current_principal)]
     v1 = APIRouter(prefix="/api/v1")
     for router in (documents_router, jobs_router, search_router, answers_router):
-        v1.include_router(router)
+        v1.include_router(router, dependencies=authenticated)
+    v1.include_router(auth_router)
     app.include_router(v1)
     app.include_router(seed_router)
-    app.include_router(openai_router)
+    app.include_router(openai_router, dependencies=authenticated)
     return app

@@ -73,6 +73,25 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_tokens: int = Field(default=600, ge=16, le=8192)
 
+    auth: Literal["on", "off"] = Field(
+        default="off",
+        description="on: every endpoint but /health, /ready and the docs needs an API key or a JWT. "
+        "off (the offline default): the server refuses to listen beyond loopback.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Signs access tokens; required with auth on outside development."
+    )
+    jwt_ttl_s: int = Field(default=900, ge=30, le=86_400, description="Access-token lifetime.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none).")
+    rate_limit_query: str = Field(
+        default="120/minute", description="Per key/user for search and answers (limits syntax)."
+    )
+    rate_limit_ingest: str = Field(default="30/minute", description="Per key/user for uploads and deletes.")
+    rate_limit_storage: str = Field(
+        default="memory://", description="memory:// (per process) or redis://host:port (shared)."
+    )
+    audit_questions: bool = Field(default=False, description="Record question text in the audit trail.")
+
     query_top_k: int = Field(
         default=10, ge=1, le=50, description="Most sources an answer gets when the request gives no top_k."
     )

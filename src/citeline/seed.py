@@ -12,12 +12,12 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from citeline import __version__
 from citeline.answers.schemas import QueryResponse, SeedQueryRequest
-from citeline.core.errors import BadRequestError
+from citeline.auth.dependencies import IngestWriter, QueryReader
+from citeline.core.errors import BadRequestError, ForbiddenError
 from citeline.documents.endpoints import wait_for
 from citeline.documents.repository import document_count, indexed_chunk_count
 from citeline.documents.schemas import IngestResponse
 from citeline.documents.service import UploadedFile
-from citeline.retrieval.scope import SearchScope
 from citeline.services import ServicesDep
 
 router = APIRouter(tags=["seed"])
@@ -54,7 +54,7 @@ def ready(request: Request) -> dict[str, Any] | JSONResponse:
 
 
 @router.post("/ingest", response_model=SeedIngestResponse)
-async def ingest(request: Request, services: ServicesDep) -> SeedIngestResponse:
+async def ingest(request: Request, services: ServicesDep, principal: IngestWriter) -> SeedIngestResponse:
     """Multipart files: index those. No body: index CITELINE_CORPUS_DIR. Answers when done."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
@@ -64,8 +64,10 @@ async def ingest(request: Request, services: ServicesDep) -> SeedIngestResponse:
         if not files:
             raise BadRequestError("No files in the upload; send them as multipart field 'files'.")
         uploads = [UploadedFile(f.filename or "upload", f.content_type, f.file) for f in files]
-        queued = await run_in_threadpool(services.documents.queue_files, uploads, None, {})
+        queued = await run_in_threadpool(services.documents.queue_files, uploads, None, {}, principal)
     else:
+        if not principal.sees_everything:
+            raise ForbiddenError("Indexing the server's corpus folder needs the admin scope.")
         corpus = services.settings.corpus_dir
         if corpus is None:
             raise BadRequestError("Send files as multipart 'files', or set CITELINE_CORPUS_DIR to a folder.")
@@ -84,7 +86,8 @@ async def ingest(request: Request, services: ServicesDep) -> SeedIngestResponse:
 
 
 @router.post("/query", response_model=QueryResponse)
-def query(body: SeedQueryRequest, services: ServicesDep) -> QueryResponse:
-    """Seed-compatible question answering over every document."""
+def query(body: SeedQueryRequest, services: ServicesDep, principal: QueryReader) -> QueryResponse:
+    """Seed-compatible question answering over every document the caller may read."""
     with services.db.read() as session:
-        return services.answers.answer(session, body.question, None, SearchScope())
+        scope = services.scope(session, None, {}, principal)
+        return services.answers.answer(session, body.question, None, scope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,6 +14,10 @@ from starlette.requests import HTTPConnection
 from citeline.answers.generators import build_generator
 from citeline.answers.generators.base import Generator
 from citeline.answers.service import AnswerService
+from citeline.auth.access import any_acl, owned_collection_ids, readable_collection_ids
+from citeline.auth.principal import LOCAL, Principal
+from citeline.auth.ratelimit import RateLimiter
+from citeline.auth.service import AuthService
 from citeline.config import Settings
 from citeline.core.errors import CollectionNotFoundError, ServiceUnavailableError
 from citeline.documents import repository as repo
@@ -47,16 +52,30 @@ class Services:
     search: SearchService
     answers: AnswerService
     jobs: JobService
+    auth: AuthService | None  # None with auth off
+    limiter: RateLimiter
 
-    def scope(self, session: Session, collection: str | None, filters: Filters) -> SearchScope:
-        """Translate a request's collection name and metadata filters into a search scope."""
-        collection_ids = None
+    def scope(
+        self, session: Session, collection: str | None, filters: Filters, principal: Principal = LOCAL
+    ) -> SearchScope:
+        """Translate a request's collection name and metadata filters into a search scope, narrowed to
+        what ``principal`` may read (a collection it may not read is "not found", like a missing one)."""
+        readable = readable_collection_ids(session, principal)
+        collection_ids = readable
         if collection is not None:
             found = repo.get_collection_by_name(session, collection)
-            if found is None:
+            if found is None or (readable is not None and found.id not in readable):
                 raise CollectionNotFoundError(f"Collection {collection!r} not found")
             collection_ids = frozenset({found.id})
-        return SearchScope(collection_ids=collection_ids, conditions=conditions_from(filters))
+        readers, exempt = None, frozenset[str]()
+        if not principal.sees_everything and any_acl(session, collection_ids):
+            readers, exempt = principal.tokens, owned_collection_ids(session, principal)
+        return SearchScope(
+            collection_ids=collection_ids,
+            conditions=conditions_from(filters),
+            readers=readers,
+            acl_exempt=exempt,
+        )
 
     def close(self) -> None:
         self.runner.shutdown()
@@ -107,6 +126,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         ),
     )
     generator: Generator = build_generator(settings, embedder)
+    limits = {"query": settings.rate_limit_query, "ingest": settings.rate_limit_ingest}
     services = Services(
         settings=settings,
         db=db,
@@ -122,11 +142,29 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
             search, generator, settings.query_top_k, context_tokens=settings.answer_context_tokens
         ),
         jobs=JobService(db),
+        auth=build_auth(settings),
+        limiter=RateLimiter(limits, settings.rate_limit_storage, enabled=settings.auth == "on"),
     )
     recovered = runner.recover()
     if recovered:
         log.info("resumed %d unfinished ingest job(s)", recovered)
     return services
+
+
+def build_auth(settings: Settings) -> AuthService | None:
+    """The auth service with auth on; outside development a JWT secret of 32+ characters is required."""
+    if settings.auth == "off":
+        return None
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    if len(secret) < 32:
+        if settings.environment == "production":
+            raise RuntimeError(
+                "CITELINE_AUTH=on needs CITELINE_JWT_SECRET (at least 32 characters) in production; "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        log.warning("no CITELINE_JWT_SECRET: access tokens use a random per-process secret (development)")
+        secret = secrets.token_urlsafe(32)
+    return AuthService(secret, settings.jwt_ttl_s)
 
 
 def get_services(request: HTTPConnection) -> Services:

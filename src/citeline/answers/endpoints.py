@@ -18,7 +18,10 @@ from pydantic import ValidationError
 
 from citeline.answers.schemas import QueryRequest, QueryResponse
 from citeline.answers.service import Retrieved
-from citeline.core.errors import CiteLineError
+from citeline.auth import audit
+from citeline.auth.dependencies import QueryReader, credential, principal_of
+from citeline.auth.principal import LOCAL, Principal
+from citeline.core.errors import CiteLineError, ForbiddenError
 from citeline.services import Services, ServicesDep, get_services
 
 router = APIRouter(tags=["answers"])
@@ -40,22 +43,30 @@ async def relay(events: Iterator[T]) -> AsyncIterator[T]:
                 await run_in_threadpool(close)
 
 
-def retrieve(services: Services, body: QueryRequest) -> Retrieved:
-    question = services.answers.understand(body.question, body.history)  # before the read transaction
+def retrieve(services: Services, body: QueryRequest, principal: Principal = LOCAL) -> Retrieved:
+    """Sources for a question inside what ``principal`` may read; with auth on, the question is
+    audited (its text only with CITELINE_AUDIT_QUESTIONS)."""
+    with services.db.read() as session:  # checks the collection before any model call
+        scope = services.scope(session, body.collection, body.filters, principal)
+    question = services.answers.understand(body.question, body.history)  # outside any transaction
     with services.db.read() as session:
-        scope = services.scope(session, body.collection, body.filters)
-        return services.answers.retrieve(session, question, body.top_k, scope, body.diversity)
+        retrieved = services.answers.retrieve(session, question, body.top_k, scope, body.diversity)
+    if services.auth is not None:
+        detail = {"question": body.question} if services.settings.audit_questions else {}
+        with services.db.transaction() as session:
+            audit.record(session, principal, "query", body.collection, sources=len(retrieved.hits), **detail)
+    return retrieved
 
 
-def retrieved_sources(body: QueryRequest, services: ServicesDep) -> Retrieved:
+def retrieved_sources(body: QueryRequest, services: ServicesDep, principal: QueryReader) -> Retrieved:
     """Retrieval as a dependency: it runs before a stream starts, so its errors are plain 4xx replies."""
-    return retrieve(services, body)
+    return retrieve(services, body, principal)
 
 
 @router.post("/query", response_model=QueryResponse)
-def query(body: QueryRequest, services: ServicesDep) -> QueryResponse:
+def query(body: QueryRequest, services: ServicesDep, principal: QueryReader) -> QueryResponse:
     """Answer with sentences from the sources, each cited as [n]; answerable=false if they don't say."""
-    return services.answers.complete(retrieve(services, body))
+    return services.answers.complete(retrieve(services, body, principal))
 
 
 @router.post(
@@ -94,8 +105,19 @@ def sse_event(event: str | None, data: Any) -> bytes:
 @router.websocket("/ws/query")
 async def query_socket(websocket: WebSocket) -> None:
     """Send `{"question", ...}` (the POST /query body) as often as you like; each gets `sources`,
-    `delta` messages and a `done` message, or one `error` message (`code`, `detail`)."""
+    `delta` messages and a `done` message, or one `error` message (`code`, `detail`).
+    With auth on, send the credential as a header or as `?api_key=` / `?access_token=`; a bad one
+    closes the socket with code 4401 after an `error` message."""
     await websocket.accept()
+    try:
+        services = get_services(websocket)
+        principal = await run_in_threadpool(principal_of, services, credential(websocket))
+        if "read" not in principal.scopes:
+            raise ForbiddenError("This operation needs the 'read' scope.")
+    except CiteLineError as exc:
+        await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
+        await websocket.close(code=4401 if exc.status_code == 401 else 4403)
+        return
     try:
         while True:
             try:
@@ -107,8 +129,8 @@ async def query_socket(websocket: WebSocket) -> None:
                 )
                 continue
             try:
-                services = get_services(websocket)
-                retrieved = await run_in_threadpool(retrieve, services, body)
+                services.limiter.hit("query", principal)
+                retrieved = await run_in_threadpool(retrieve, services, body, principal)
             except CiteLineError as exc:
                 await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
                 continue

@@ -23,6 +23,9 @@ from sqlalchemy import select
 from citeline.answers.endpoints import relay, retrieve, sse_event
 from citeline.answers.schemas import QueryRequest, QueryResponse, Turn
 from citeline.answers.service import Retrieved
+from citeline.auth.access import readable_collection_ids
+from citeline.auth.dependencies import QueryReader, Reader
+from citeline.auth.principal import Principal
 from citeline.core.errors import BadRequestError, CiteLineError
 from citeline.services import Services, ServicesDep
 from citeline.storage.models import Collection
@@ -66,10 +69,11 @@ def _question(body: ChatRequest) -> tuple[str, list[Turn]]:
     raise BadRequestError("The conversation has no user message to answer.")
 
 
-def retrieved_for_chat(body: ChatRequest, services: ServicesDep) -> Retrieved:
+def retrieved_for_chat(body: ChatRequest, services: ServicesDep, principal: QueryReader) -> Retrieved:
     collection = None if body.model == ALL_COLLECTIONS else body.model
     question, history = _question(body)
-    return retrieve(services, QueryRequest(question=question, collection=collection, history=history))
+    request = QueryRequest(question=question, collection=collection, history=history)
+    return retrieve(services, request, principal)
 
 
 def _extension(response: QueryResponse) -> dict[str, Any]:
@@ -123,9 +127,9 @@ async def chat_completions(
 
 
 @router.get("/models")
-def list_models(services: ServicesDep) -> dict[str, Any]:
-    """Each collection is a model; "citeline" answers from all of them."""
-    names = _collection_names(services)
+def list_models(services: ServicesDep, principal: Reader) -> dict[str, Any]:
+    """Each collection the caller may read is a model; "citeline" answers from all of them."""
+    names = _collection_names(services, principal)
     return {
         "object": "list",
         "data": [
@@ -135,6 +139,10 @@ def list_models(services: ServicesDep) -> dict[str, Any]:
     }
 
 
-def _collection_names(services: Services) -> list[str]:
+def _collection_names(services: Services, principal: Principal) -> list[str]:
     with services.db.read() as session:
-        return list(session.execute(select(Collection.name).order_by(Collection.name)).scalars())
+        query = select(Collection.name).order_by(Collection.name)
+        readable = readable_collection_ids(session, principal)
+        if readable is not None:
+            query = query.where(Collection.id.in_(sorted(readable)))
+        return list(session.execute(query).scalars())

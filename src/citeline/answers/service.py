@@ -71,7 +71,7 @@ class AnswerService:
         diversity: float | None = None,
     ) -> Retrieved:
         """The numbered sources for a question (400 while nothing is indexed)."""
-        if indexed_chunk_count(session) == 0:
+        if indexed_chunk_count(session, scope.visibility_clauses()) == 0:  # nothing the caller may read
             raise IndexEmptyError(INDEX_EMPTY)
         asked = question if isinstance(question, Question) else Question(question)
         wanted = top_k or self.default_top_k

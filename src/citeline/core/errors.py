@@ -91,3 +91,25 @@ class UpstreamError(CiteLineError):
 class UpstreamTimeoutError(CiteLineError):
     status_code = 504
     code = "llm_timeout"
+
+
+class UnauthorizedError(CiteLineError):
+    """No credential, or one that is unknown, revoked, expired or badly signed."""
+
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenError(CiteLineError):
+    """A valid credential without the scope or role the operation needs."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimitedError(CiteLineError):
+    status_code = 429
+    code = "rate_limited"

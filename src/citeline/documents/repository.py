@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from citeline.core.ids import new_id
@@ -45,8 +45,9 @@ def list_documents(
     external_id: str | None,
     limit: int,
     offset: int,
+    visible: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Document], int]:
-    conditions = []
+    conditions = list(visible)
     if collection_id is not None:
         conditions.append(Document.collection_id == collection_id)
     if status is not None:
@@ -81,8 +82,12 @@ def delete_document_rows(session: Session, document_id: str) -> None:
     session.execute(delete(Document).where(Document.id == document_id))
 
 
-def indexed_chunk_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Chunk)).scalar_one())
+def indexed_chunk_count(session: Session, visible: Sequence[ColumnElement[bool]] = ()) -> int:
+    """Chunks in the index, or only those of documents matching ``visible``."""
+    if not visible:
+        return int(session.execute(select(func.count()).select_from(Chunk)).scalar_one())
+    query = select(func.count()).select_from(Chunk).join(Document, Document.id == Chunk.document_id)
+    return int(session.execute(query.where(*visible)).scalar_one())
 
 
 def document_count(session: Session) -> int:

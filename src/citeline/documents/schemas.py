@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 ItemStatus = Literal["queued", "rejected", "indexed", "unchanged", "failed", "cancelled"]
 
@@ -23,6 +23,7 @@ class DocumentOut(BaseModel):
     size_bytes: int
     version: int
     metadata: dict[str, Any]
+    acl: list[str] = Field(default_factory=list, description="Who may read it; empty: every reader.")
     status: str
     error: str | None
     chunk_count: int
@@ -52,12 +53,20 @@ class IngestResponse(BaseModel):
     documents: list[AcceptedDocument]
 
 
+AclEntry = Annotated[str, StringConstraints(pattern=r"^(user|key):[^\s]{1,200}$")]
+AclList = Annotated[list[AclEntry], Field(max_length=200)]
+
+
 class BatchDocumentIn(BaseModel):
     external_id: str = Field(min_length=1, max_length=512)
     title: str | None = Field(default=None, max_length=1000)
     text: str = Field(min_length=1)
     metadata: dict[str, Any] = Field(default_factory=dict)
     format: Literal["text", "markdown", "html"] = "text"
+    acl: AclList | None = Field(
+        default=None,
+        description='Who may read it ("user:<name>", "key:<id>"); omitted: the collection\'s readers.',
+    )
 
 
 class BatchRequest(BaseModel):
@@ -68,6 +77,7 @@ class BatchRequest(BaseModel):
 class DocumentPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=1000)
     metadata: dict[str, Any] | None = None
+    acl: AclList | None = Field(default=None, description="Replace the ACL; [] lets every reader in.")
 
 
 class ChunkOut(BaseModel):

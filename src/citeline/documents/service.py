@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+from sqlalchemy import select
+
+from citeline.auth import audit
+from citeline.auth.access import can_read, can_write, document_visibility, writable_collection
+from citeline.auth.principal import LOCAL, Principal
 from citeline.core.errors import (
     BadRequestError,
     CollectionNotFoundError,
     DocumentNotFoundError,
     DocumentParseError,
+    ForbiddenError,
     UnsupportedMediaTypeError,
 )
 from citeline.core.ids import new_id
@@ -34,7 +40,7 @@ from citeline.ingestion.pipeline import IngestionPipeline, IngestItem, bump_gene
 from citeline.jobs.base import JobQueue
 from citeline.storage.base import Store
 from citeline.storage.blobs import BlobStore
-from citeline.storage.models import Document, Job
+from citeline.storage.models import Collection, Document, Job
 
 _BATCH_EXTENSIONS = {"text": ".txt", "markdown": ".md", "html": ".html"}
 _MIME = {
@@ -66,6 +72,7 @@ class _Pending:
     accepted: AcceptedDocument
     mime: str
     size: int
+    acl: list[str] | None = None  # None: keep the document's ACL (a new one gets none)
 
 
 class DocumentService:
@@ -88,7 +95,12 @@ class DocumentService:
 
     # -- ingest -------------------------------------------------------------------------------------
     def queue_files(
-        self, files: Iterable[UploadedFile], collection: str | None, metadata: dict[str, Any]
+        self,
+        files: Iterable[UploadedFile],
+        collection: str | None,
+        metadata: dict[str, Any],
+        principal: Principal = LOCAL,
+        acl: list[str] | None = None,
     ) -> tuple[IngestResponse, Future[None] | None]:
         """Store each file and queue it; ZIP archives are unpacked (one level) into their members."""
         pending: list[_Pending] = []
@@ -129,14 +141,14 @@ class DocumentService:
                 metadata=metadata,
             )
             accepted = AcceptedDocument(id=None, filename=filename, external_id=filename, status="queued")
-            pending.append(_Pending(item, accepted, _MIME.get(kind, "application/octet-stream"), size))
+            pending.append(_Pending(item, accepted, _MIME.get(kind, "application/octet-stream"), size, acl))
 
         for upload in files:
             accept(upload, inside_archive=False)
         if not pending:
             reasons = "; ".join(r.error or r.filename for r in rejected) or "no files were uploaded"
             raise UnsupportedMediaTypeError(reasons)
-        return self._queue(pending, rejected, collection)
+        return self._queue(pending, rejected, collection, principal)
 
     def queue_paths(
         self, paths: list[Path], collection: str | None, metadata: dict[str, Any]
@@ -148,7 +160,9 @@ class DocumentService:
         uploads = (UploadedFile(name, None, io.BytesIO(file.read_bytes())) for name, file in found)
         return self.queue_files(uploads, collection, metadata)
 
-    def queue_batch(self, request: BatchRequest) -> tuple[IngestResponse, Future[None] | None]:
+    def queue_batch(
+        self, request: BatchRequest, principal: Principal = LOCAL
+    ) -> tuple[IngestResponse, Future[None] | None]:
         pending = []
         for doc in request.documents:
             digest = self.blobs.put_bytes(doc.text.encode("utf-8"))
@@ -164,14 +178,18 @@ class DocumentService:
             accepted = AcceptedDocument(
                 id=None, filename=filename, external_id=doc.external_id, status="queued"
             )
-            pending.append(_Pending(item, accepted, _MIME[doc.format], len(doc.text)))
-        return self._queue(pending, [], request.collection)
+            pending.append(_Pending(item, accepted, _MIME[doc.format], len(doc.text), doc.acl))
+        return self._queue(pending, [], request.collection, principal)
 
     def _queue(
-        self, pending: list[_Pending], rejected: list[AcceptedDocument], collection: str | None
+        self,
+        pending: list[_Pending],
+        rejected: list[AcceptedDocument],
+        collection: str | None,
+        principal: Principal,
     ) -> tuple[IngestResponse, Future[None] | None]:
         with self.db.transaction() as session:
-            coll = repo.ensure_collection(session, collection or repo.DEFAULT_COLLECTION)
+            coll = writable_collection(session, principal, collection or repo.DEFAULT_COLLECTION)
             for p in pending:
                 external_id = p.accepted.external_id or p.item.filename
                 document = repo.find_by_external_id(session, coll.id, external_id)
@@ -191,6 +209,8 @@ class DocumentService:
                     session.add(document)
                 elif document.version == 0:
                     document.status = "queued"
+                if p.acl is not None:
+                    document.acl = list(p.acl)
                 document.size_bytes = p.size
                 p.item.document_id = p.accepted.id = document.id
             job = Job(
@@ -199,8 +219,10 @@ class DocumentService:
                 status="queued",
                 total=len(pending),
                 payload={"items": [p.item.to_payload() for p in pending]},
+                created_by=principal.owner_name,
             )
             session.add(job)
+            audit.record(session, principal, "ingest", coll.name, job=job.id, documents=len(pending))
         future = self.runner.submit(job.id, INGEST_JOB)  # only after the commit above
         response = IngestResponse(job_id=job.id, documents=[p.accepted for p in pending] + rejected)
         return response, future
@@ -235,13 +257,20 @@ class DocumentService:
 
     # -- read / update / delete ---------------------------------------------------------------------
     def list_documents(
-        self, *, collection: str | None, status: str | None, external_id: str | None, limit: int, offset: int
+        self,
+        *,
+        collection: str | None,
+        status: str | None,
+        external_id: str | None,
+        limit: int,
+        offset: int,
+        principal: Principal = LOCAL,
     ) -> DocumentList:
         with self.db.read() as session:
             collection_id = None
             if collection is not None:
                 coll = repo.get_collection_by_name(session, collection)
-                if coll is None:
+                if coll is None or not can_read(session, principal, coll.id):
                     raise CollectionNotFoundError(f"Collection {collection!r} not found")
                 collection_id = coll.id
             rows, total = repo.list_documents(
@@ -251,20 +280,23 @@ class DocumentService:
                 external_id=external_id,
                 limit=limit,
                 offset=offset,
+                visible=document_visibility(session, principal),
             )
             names = repo.collection_names(session, sorted({d.collection_id for d in rows}))
             items = [to_out(d, names[d.collection_id]) for d in rows]
         return DocumentList(items=items, total=total, limit=limit, offset=offset)
 
-    def get(self, document_id: str, *, include_text: bool = False) -> DocumentOut:
+    def get(
+        self, document_id: str, *, include_text: bool = False, principal: Principal = LOCAL
+    ) -> DocumentOut:
         with self.db.read() as session:
-            document = self._require(session, document_id)
+            document = self._require(session, document_id, principal)
             names = repo.collection_names(session, [document.collection_id])
             return to_out(document, names[document.collection_id], include_text=include_text)
 
-    def chunks(self, document_id: str) -> list[ChunkOut]:
+    def chunks(self, document_id: str, principal: Principal = LOCAL) -> list[ChunkOut]:
         with self.db.read() as session:
-            self._require(session, document_id)
+            self._require(session, document_id, principal)
             return [
                 ChunkOut(
                     id=c.id,
@@ -279,9 +311,12 @@ class DocumentService:
                 for c in repo.chunks_of(session, document_id)
             ]
 
-    def patch(self, document_id: str, patch: DocumentPatch) -> DocumentOut:
+    def patch(self, document_id: str, patch: DocumentPatch, principal: Principal = LOCAL) -> DocumentOut:
         with self.db.transaction() as session:
-            document = self._require(session, document_id)
+            document = self._require(session, document_id, principal, write=True)
+            if patch.acl is not None:
+                document.acl = list(patch.acl)
+                audit.record(session, principal, "document.acl", document.id, acl=list(patch.acl))
             if patch.title is not None:
                 document.title = patch.title
             if patch.metadata is not None:
@@ -290,11 +325,12 @@ class DocumentService:
             names = repo.collection_names(session, [document.collection_id])
             return to_out(document, names[document.collection_id])
 
-    def delete(self, document_id: str) -> None:
+    def delete(self, document_id: str, principal: Principal = LOCAL) -> None:
         """Remove a document from the store and from every index in one transaction."""
         with self.pipeline.write_lock:
             with self.db.transaction() as session:
-                document = self._require(session, document_id)
+                document = self._require(session, document_id, principal, write=True)
+                audit.record(session, principal, "delete", document.id, title=document.title)
                 digest = document.sha256
                 chunk_ids = repo.chunk_ids_of(session, document_id)
                 self.pipeline.lexical.remove(session, chunk_ids)
@@ -306,11 +342,19 @@ class DocumentService:
             self.blobs.delete(digest)
 
     @staticmethod
-    def _require(session: Any, document_id: str) -> Document:
-        document = session.get(Document, document_id)
-        if document is None:
+    def _require(session: Any, document_id: str, principal: Principal, *, write: bool = False) -> Document:
+        """The document if the caller may read it (and write it, with ``write``); else 404, as if it
+        did not exist, or 403 for a readable document in a collection the caller may only read."""
+        visible = session.execute(
+            select(Document).where(Document.id == document_id, *document_visibility(session, principal))
+        ).scalar_one_or_none()
+        if visible is None:
             raise DocumentNotFoundError(f"Document {document_id!r} not found")
-        return document  # type: ignore[no-any-return]
+        if write:
+            collection = session.get(Collection, visible.collection_id)
+            if collection is None or not can_write(session, principal, collection):
+                raise ForbiddenError("You may read but not change documents in this collection.")
+        return visible  # type: ignore[no-any-return]
 
 
 def to_out(document: Document, collection: str, *, include_text: bool = False) -> DocumentOut:
@@ -325,6 +369,7 @@ def to_out(document: Document, collection: str, *, include_text: bool = False) -
         size_bytes=document.size_bytes,
         version=document.version,
         metadata=dict(document.metadata_ or {}),
+        acl=list(document.acl or []),
         status=document.status,
         error=document.error,
         chunk_count=document.chunk_count,

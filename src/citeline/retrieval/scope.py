@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
 
+from citeline.auth.access import acl_clause
 from citeline.retrieval.filters import Condition, condition_clause
 from citeline.storage.models import Document
 
@@ -17,11 +18,24 @@ class SearchScope:
     collection_ids: frozenset[str] | None = None
     document_ids: frozenset[str] | None = None
     conditions: tuple[Condition, ...] = ()
+    # The caller's names for document ACLs (None: no ACL check), and collections whose ACLs don't bind
+    # the caller (their owner's).
+    readers: tuple[str, ...] | None = None
+    acl_exempt: frozenset[str] = frozenset()
 
     @property
     def needs_document_filter(self) -> bool:
         """True when filtering needs more than the collection, so vector search asks SQL for ids."""
-        return self.document_ids is not None or bool(self.conditions)
+        return self.document_ids is not None or bool(self.conditions) or self.readers is not None
+
+    def visibility_clauses(self) -> list[ColumnElement[bool]]:
+        """Only what the caller may see (collections and ACLs), without the request's own filters."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.collection_ids is not None:
+            clauses.append(Document.collection_id.in_(sorted(self.collection_ids)))
+        if self.readers is not None:
+            clauses.append(acl_clause(self.readers, self.acl_exempt))
+        return clauses
 
     def document_clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions on the documents table that express this scope."""
@@ -31,4 +45,6 @@ class SearchScope:
         if self.document_ids is not None:
             clauses.append(Document.id.in_(sorted(self.document_ids)))
         clauses.extend(condition_clause(condition) for condition in self.conditions)
+        if self.readers is not None:
+            clauses.append(acl_clause(self.readers, self.acl_exempt))
         return clauses

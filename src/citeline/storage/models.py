@@ -38,6 +38,60 @@ class Collection(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The user who created it (None: made with auth off, or by the system; only admins and grantees).
+    owner_id: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None: keys only
+    role: Mapped[str] = mapped_column(String(20), default="member")  # admin | member
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: the secret is shown once; only its SHA-256 is stored (keys are random, 256 bits)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Grant(Base):
+    """Access to a collection for a user or a key: read, or write (which includes read)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("collection_id", "principal", name="uq_grants_principal"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    collection_id: Mapped[str] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), index=True)
+    principal: Mapped[str] = mapped_column(String(100), index=True)  # "user:<id>" or "key:<id>"
+    permission: Mapped[str] = mapped_column(String(10))  # read | write
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: rows are inserted, never updated or deleted by the service."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # "user:<id>", "key:<id>" or "anonymous"
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Document(Base):
@@ -110,6 +164,7 @@ class Job(Base):
     lease_until: Mapped[datetime | None] = mapped_column()
     cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=false())
     finished_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[str | None] = mapped_column(String(100))  # the principal; None with auth off
 
 
 class IndexState(Base):

@@ -1,0 +1,1 @@
+"""Identities (users, API keys, JWTs), scopes, collection grants, document ACLs, rate limits, audit."""

@@ -1,0 +1,125 @@
+"""Who may read and write what: collection ownership and grants, narrowed per document by its ACL.
+
+A collection is readable by its owner, by every user or key granted `read` or `write` on it, and by an
+admin acting with the admin scope; writable by its owner, `write` grantees and admins. A document whose
+`acl` lists principals ("user:<name>", "key:<id>") is readable only by them, the collection's owner and
+admins. These rules become SQL conditions inside both retrievers (retrieval/scope.py), so every
+top_k result is readable; endpoints answer 404 for what the caller may not read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Boolean
+
+from citeline.auth.principal import Principal
+from citeline.core.errors import CollectionNotFoundError, ForbiddenError
+from citeline.core.ids import new_id
+from citeline.storage.models import Collection, Document, Grant
+
+READ, WRITE = "read", "write"
+
+
+def readable_collection_ids(session: Any, principal: Principal) -> frozenset[str] | None:
+    """The collections the caller may read; None means all of them."""
+    if principal.sees_everything:
+        return None
+    owned = select(Collection.id).where(Collection.owner_id == principal.user_id)
+    granted = select(Grant.collection_id).where(Grant.principal.in_(principal.tokens))
+    return frozenset(session.execute(owned.union(granted)).scalars())
+
+
+def owned_collection_ids(session: Any, principal: Principal) -> frozenset[str]:
+    if principal.user_id is None:
+        return frozenset()
+    return frozenset(
+        session.execute(select(Collection.id).where(Collection.owner_id == principal.user_id)).scalars()
+    )
+
+
+def can_write(session: Any, principal: Principal, collection: Collection) -> bool:
+    if principal.sees_everything or (principal.user_id and collection.owner_id == principal.user_id):
+        return True
+    grant = select(Grant.id).where(
+        Grant.collection_id == collection.id, Grant.principal.in_(principal.tokens), Grant.permission == WRITE
+    )
+    return session.execute(grant).first() is not None
+
+
+def can_read(session: Any, principal: Principal, collection_id: str) -> bool:
+    readable = readable_collection_ids(session, principal)
+    return readable is None or collection_id in readable
+
+
+class acl_lists(FunctionElement[bool]):
+    """True when the document's ACL array contains one of ``names``."""
+
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        super().__init__()
+
+
+@compiles(acl_lists, "sqlite")
+def _acl_lists_sqlite(element: acl_lists, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(Document.__table__.c.acl, **kw)
+    names = ", ".join(compiler.process(literal(name), **kw) for name in element.names)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({names}))"
+
+
+@compiles(acl_lists, "postgresql")
+def _acl_lists_postgresql(element: acl_lists, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(Document.__table__.c.acl, **kw)
+    names = ", ".join(compiler.process(literal(name), **kw) for name in element.names)
+    return f"EXISTS (SELECT 1 FROM json_array_elements_text({column}) AS a(v) WHERE a.v IN ({names}))"
+
+
+def acl_clause(names: tuple[str, ...], exempt_collections: frozenset[str]) -> ColumnElement[bool]:
+    """Documents with no ACL, with one naming the caller, or in a collection the caller owns."""
+    unrestricted = or_(Document.acl.is_(None), func.json_array_length(Document.acl) == 0)
+    clauses = [unrestricted, acl_lists(names)]
+    if exempt_collections:
+        clauses.append(Document.collection_id.in_(sorted(exempt_collections)))
+    return or_(*clauses)
+
+
+def any_acl(session: Any, collection_ids: frozenset[str] | None) -> bool:
+    """Whether any document in these collections has an ACL (if none does, search skips the check)."""
+    query = select(Document.id).where(func.json_array_length(Document.acl) > 0)
+    if collection_ids is not None:
+        query = query.where(Document.collection_id.in_(sorted(collection_ids)))
+    return bool(session.execute(select(exists(query))).scalar())
+
+
+def document_visibility(session: Any, principal: Principal) -> list[ColumnElement[bool]]:
+    """SQL conditions on documents for what the caller may read (none for an all-seeing admin)."""
+    readable = readable_collection_ids(session, principal)
+    if readable is None:
+        return []
+    return [
+        Document.collection_id.in_(sorted(readable)),
+        acl_clause(principal.tokens, owned_collection_ids(session, principal)),
+    ]
+
+
+def writable_collection(session: Any, principal: Principal, name: str) -> Collection:
+    """The collection to write into, created (owned by the caller) if it does not exist yet; 404 for
+    one the caller cannot read, 403 for one it can read but not write."""
+    collection = session.execute(select(Collection).where(Collection.name == name)).scalar_one_or_none()
+    if collection is None:
+        collection = Collection(id=new_id(), name=name, owner_id=principal.user_id)
+        session.add(collection)
+        session.flush()
+        return collection
+    if can_write(session, principal, collection):
+        return collection  # type: ignore[no-any-return]
+    if can_read(session, principal, collection.id):
+        raise ForbiddenError(f"You may read but not write the collection {name!r}.")
+    raise CollectionNotFoundError(f"Collection {name!r} not found")
