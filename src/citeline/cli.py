@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,12 +14,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
 
+from citeline.auth import audit
+from citeline.auth.principal import Principal
+from citeline.auth.service import AuthService
 from citeline.config import Settings
 from citeline.core.errors import CiteLineError
 from citeline.retrieval.scope import SearchScope
-from citeline.services import Services, build_services
-from citeline.storage.models import Job
+from citeline.services import Services, build_auth, build_services
+from citeline.storage.database import Database
+from citeline.storage.models import ApiKey, Job, User
 
 app = typer.Typer(help="Citeline: question answering over your own documents, every claim cited.")
 console = Console()
@@ -34,7 +42,136 @@ def serve(
 
     from citeline.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level=log_level)
+    settings = Settings()
+    if settings.auth == "off" and not is_loopback(host):
+        errors.print(
+            f"[red]error:[/red] refusing to listen on {host}: auth is off (CITELINE_AUTH=off), so anyone who "
+            "can reach the port could read and change every document. Listen on 127.0.0.1, or set "
+            "CITELINE_AUTH=on and create a key with `citeline keys create --scopes read,write,admin`."
+        )
+        raise typer.Exit(2)
+    try:
+        build_auth(settings)  # fails now, not at the first request, on a missing production secret
+    except RuntimeError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it may resolve anywhere
+
+
+keys = typer.Typer(help="API keys: create (prints the key once), list, revoke.")
+users = typer.Typer(help="Users: create.")
+app.add_typer(keys, name="keys")
+app.add_typer(users, name="users")
+
+
+def _auth_store() -> tuple[Database, AuthService]:
+    """The database and key functions without loading the embedding model."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.sqlalchemy_url)
+    db.create_schema()
+    return db, AuthService(secrets.token_urlsafe(32), settings.jwt_ttl_s)  # no tokens are issued here
+
+
+@keys.command("create")
+def keys_create(
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin.")],
+    user: Annotated[str, typer.Option(help="The key's user; created if missing.")] = "admin",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    expires_days: Annotated[int | None, typer.Option(min=1, help="Expire after this many days.")] = None,
+) -> None:
+    """Create an API key (bootstraps the first admin); the key is printed alone on the last line."""
+    wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    db, auth = _auth_store()
+    try:
+        with db.transaction() as session:
+            account = auth.user_by_name(session, user)
+            if account is None:
+                role = "admin" if "admin" in wanted else "member"
+                account = auth.create_user(session, user, None, role)
+                console.print(f"created {role} user {user!r}")
+            expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+            key, secret = auth.create_key(session, account, wanted, name, expires)
+            operator = Principal(username="cli", role="admin", scopes=frozenset(wanted))
+            audit.record(session, operator, "key.create", key.id, username=user, scopes=list(key.scopes))
+    except CiteLineError as exc:
+        errors.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    finally:
+        db.dispose()
+    console.print(
+        f"key {key.id} for {user!r}, scopes {','.join(key.scopes)}; store it now, it is not shown again:"
+    )
+    print(secret)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key: id, user, scopes, and whether it is revoked or expired."""
+    db, _ = _auth_store()
+    try:
+        with db.read() as session:
+            rows = session.execute(select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)).all()
+            table = Table("id", "user", "name", "scopes", "expires", "revoked")
+            for key, username in rows:
+                table.add_row(key.id, username, key.name, ",".join(key.scopes), str(key.expires_at or ""),
+                              str(key.revoked_at or ""))  # fmt: skip
+    finally:
+        db.dispose()
+    console.print(table)
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (not its secret).")]) -> None:
+    """Revoke a key at once."""
+    db, auth = _auth_store()
+    operator = Principal(username="cli", role="admin", scopes=frozenset({"admin"}))
+    try:
+        with db.transaction() as session:
+            auth.revoke_key(session, key_id, operator)
+            audit.record(session, operator, "key.revoke", key_id)
+    except CiteLineError as exc:
+        errors.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    finally:
+        db.dispose()
+    console.print(f"revoked {key_id}")
+
+
+@users.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="admin or member.")] = "member",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."),
+    ] = "",
+) -> None:
+    """Create a user who can sign in (POST /api/v1/auth/token)."""
+    if len(password) < 8:
+        errors.print("[red]error:[/red] the password needs at least 8 characters")
+        raise typer.Exit(2)
+    db, auth = _auth_store()
+    try:
+        with db.transaction() as session:
+            auth.create_user(session, username, password, role)
+            operator = Principal(username="cli", role="admin", scopes=frozenset({"admin"}))
+            audit.record(session, operator, "user.create", username, role=role)
+    except CiteLineError as exc:
+        errors.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    finally:
+        db.dispose()
+    console.print(f"created {role} user {username!r}")
 
 
 @app.command()
@@ -214,3 +351,7 @@ def _json_object(raw: str | None) -> dict[str, Any]:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
