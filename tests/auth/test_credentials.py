@@ -205,3 +205,20 @@ def test_serve_refuses_a_public_interface_without_auth(tmp_path: Path) -> None:
     refused = _citeline(tmp_path, "serve", "--host", "0.0.0.0", "--port", "8765")
     assert refused.returncode == 2 and "refusing to listen on 0.0.0.0" in refused.stderr
     assert "CITELINE_AUTH=on" in refused.stderr and time.monotonic() - started < 30
+
+
+def test_redis_makes_a_limit_hold_across_processes(make_client: MakeClient, tmp_path: Path) -> None:
+    """Two app instances on one database (as behind a load balancer) share one Redis counter."""
+    options = {"auth": "on", "jwt_secret": SECRET, "rate_limit_query": "2/minute"}
+    first = make_client(tmp_path / "shared", rate_limit_storage="redis://127.0.0.1:6379", **options)
+    second = make_client(tmp_path / "shared", rate_limit_storage="redis://127.0.0.1:6379", **options)
+    key = make_key_for(first, "ana", ["read", "write"])
+    assert first.post("/api/v1/documents/batch?wait=true", json=DOC, headers=h(key)).status_code == 200
+    search = {"query": "leave"}
+    assert first.post("/api/v1/search", json=search, headers=h(key)).status_code == 200
+    assert second.post("/api/v1/search", json=search, headers=h(key)).status_code == 200
+    assert second.post("/api/v1/search", json=search, headers=h(key)).status_code == 429
+    assert first.post("/api/v1/search", json=search, headers=h(key)).status_code == 429
+    # In memory (the default) each process counts on its own.
+    alone = make_client(tmp_path / "shared", **options)
+    assert alone.post("/api/v1/search", json=search, headers=h(key)).status_code == 200
