@@ -20,7 +20,7 @@ from sqlalchemy.types import Boolean
 from citeline.auth.principal import Principal
 from citeline.core.errors import CollectionNotFoundError, ForbiddenError
 from citeline.core.ids import new_id
-from citeline.storage.models import Collection, Document, Grant
+from citeline.storage.models import Chunk, Collection, Document, Grant
 
 READ, WRITE = "read", "write"
 
@@ -123,3 +123,25 @@ def writable_collection(session: Any, principal: Principal, name: str) -> Collec
     if can_read(session, principal, collection.id):
         raise ForbiddenError(f"You may read but not write the collection {name!r}.")
     raise CollectionNotFoundError(f"Collection {name!r} not found")
+
+
+def hidden_chunk_ids(
+    session: Any, names: tuple[str, ...], exempt: frozenset[str], collection_ids: frozenset[str] | None
+) -> list[int]:
+    """Chunks of documents whose ACL shuts the caller out. Reads only the documents that have an ACL
+    (usually few), so the vector index can mask them out instead of asking SQL for every allowed id."""
+    query = select(Document.id, Document.collection_id, Document.acl).where(
+        func.json_array_length(Document.acl) > 0
+    )
+    if collection_ids is not None:
+        query = query.where(Document.collection_id.in_(sorted(collection_ids)))
+    wanted = set(names)
+    hidden = [
+        document_id
+        for document_id, collection_id, acl in session.execute(query).all()
+        if collection_id not in exempt and not wanted.intersection(acl or ())
+    ]
+    if not hidden:
+        return []
+    chunks = select(Chunk.id).where(Chunk.document_id.in_(hidden))
+    return list(session.execute(chunks).scalars())

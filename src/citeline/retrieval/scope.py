@@ -28,6 +28,11 @@ class SearchScope:
         """True when filtering needs more than the collection, so vector search asks SQL for ids."""
         return self.document_ids is not None or bool(self.conditions) or self.readers is not None
 
+    @property
+    def only_acl(self) -> bool:
+        """True when the ACL is the only document-level restriction (vector search masks it directly)."""
+        return self.readers is not None and self.document_ids is None and not self.conditions
+
     def visibility_clauses(self) -> list[ColumnElement[bool]]:
         """Only what the caller may see (collections and ACLs), without the request's own filters."""
         clauses: list[ColumnElement[bool]] = []

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citeline.auth.access import hidden_chunk_ids
 from citeline.retrieval.base import Candidates, Ranked, ScoreStats
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document, Embedding, IndexState
@@ -96,7 +97,13 @@ class NumpyVectorIndex:
         if scope.collection_ids is not None:
             wanted = [self._collection_codes[c] for c in scope.collection_ids if c in self._collection_codes]
             mask = np.isin(codes, np.asarray(wanted, dtype=np.int32))
-        if scope.needs_document_filter:
+        if scope.only_acl:
+            assert scope.readers is not None
+            hidden = hidden_chunk_ids(session, scope.readers, scope.acl_exempt, scope.collection_ids)
+            if hidden:
+                visible = ~np.isin(ids, np.asarray(hidden, dtype=np.int64))
+                mask = visible if mask is None else mask & visible
+        elif scope.needs_document_filter:
             allowed = session.execute(
                 select(Chunk.id)
                 .join(Document, Document.id == Chunk.document_id)
