@@ -193,3 +193,26 @@ def test_jobs_and_audit_stay_private(world: World) -> None:
     shared = next(c for c in collections if c["name"] == "shared")
     assert shared["grants"] is None and shared["can_write"] is False  # bob does not manage it
     assert json.dumps(collections).count("ana") == 0
+
+
+def test_an_acl_change_takes_effect_on_the_next_search(world: World) -> None:
+    """The vector index caches what an ACL hides; a changed ACL must not be served from that cache."""
+    client, handbook = world.client, world.ids_of(world.admin)["shared-handbook"]
+    query = {"query": "shared handbook quarterly review board", "top_k": 5, "mode": "vector"}
+
+    def bob_sees() -> bool:
+        results = client.post("/api/v1/search", json=query, headers=h(world.bob)).json()["results"]
+        return "shared-handbook" in _external_ids(results)
+
+    assert bob_sees() and bob_sees()  # the second search is served from the cache
+    patch = client.patch(f"/api/v1/documents/{handbook}", json={"acl": ["user:ana"]}, headers=h(world.admin))
+    assert patch.status_code == 200 and patch.json()["acl"] == ["user:ana"]
+    assert not bob_sees()
+    client.patch(
+        f"/api/v1/documents/{handbook}", json={"acl": ["user:ana", "user:bob"]}, headers=h(world.admin)
+    )
+    assert bob_sees()
+    client.patch(f"/api/v1/documents/{handbook}", json={"acl": []}, headers=h(world.admin))
+    assert bob_sees()
+    bad = client.patch(f"/api/v1/documents/{handbook}", json={"acl": ["everyone"]}, headers=h(world.admin))
+    assert bad.status_code == 422

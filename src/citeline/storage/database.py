@@ -97,6 +97,11 @@ def add_missing_columns(engine: Engine) -> list[str]:
                 ddl = CreateColumn(column).compile(dialect=engine.dialect)
                 conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
                 added.append(f"{table.name}.{column.name}")
+            indexes = {i["name"] for i in inspect(conn).get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
+                    added.append(f"index {index.name}")
     return added
 
 

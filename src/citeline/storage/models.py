@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
@@ -94,9 +95,21 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# Documents with an ACL are usually few; this partial index lets search find them without a table scan.
+RESTRICTED = "json_array_length(acl) > 0"
+
+
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("collection_id", "external_id", name="uq_documents_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("collection_id", "external_id", name="uq_documents_external_id"),
+        Index(
+            "ix_documents_restricted",
+            "collection_id",
+            sqlite_where=text(RESTRICTED),
+            postgresql_where=text("json_array_length(acl::json) > 0"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     collection_id: Mapped[str] = mapped_column(ForeignKey("collections.id"), index=True)
