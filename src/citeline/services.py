@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 from citeline.answers.generators import build_generator
 from citeline.answers.generators.base import Generator
 from citeline.answers.service import AnswerService
-from citeline.auth.access import any_acl, owned_collection_ids, readable_collection_ids
+from citeline.auth.access import HiddenChunks, acl_stamp, owned_collection_ids, readable_collection_ids
 from citeline.auth.principal import LOCAL, Principal
 from citeline.auth.ratelimit import RateLimiter
 from citeline.auth.service import AuthService
@@ -54,6 +54,7 @@ class Services:
     jobs: JobService
     auth: AuthService | None  # None with auth off
     limiter: RateLimiter
+    hidden_chunks: HiddenChunks = field(default_factory=HiddenChunks)
 
     def scope(
         self, session: Session, collection: str | None, filters: Filters, principal: Principal = LOCAL
@@ -67,14 +68,19 @@ class Services:
             if found is None or (readable is not None and found.id not in readable):
                 raise CollectionNotFoundError(f"Collection {collection!r} not found")
             collection_ids = frozenset({found.id})
-        readers, exempt = None, frozenset[str]()
-        if not principal.sees_everything and any_acl(session, collection_ids):
-            readers, exempt = principal.tokens, owned_collection_ids(session, principal)
+        readers, exempt, hidden = None, frozenset[str](), None
+        stamp = acl_stamp(session) if not principal.sees_everything else (0, "")
+        if stamp[0]:  # some document has an ACL: which chunks does it hide from this caller?
+            exempt = owned_collection_ids(session, principal)
+            hidden = self.hidden_chunks(session, stamp, principal.tokens, exempt, collection_ids)
+            readers = principal.tokens if hidden else None  # nothing hidden: nothing to filter
+            hidden = hidden or None
         return SearchScope(
             collection_ids=collection_ids,
             conditions=conditions_from(filters),
             readers=readers,
             acl_exempt=exempt,
+            hidden_chunks=hidden,
         )
 
     def close(self) -> None:

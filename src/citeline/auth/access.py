@@ -9,9 +9,10 @@ top_k result is readable; endpoints answer 404 for what the caller may not read.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, func, literal, or_, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -20,7 +21,7 @@ from sqlalchemy.types import Boolean
 from citeline.auth.principal import Principal
 from citeline.core.errors import CollectionNotFoundError, ForbiddenError
 from citeline.core.ids import new_id
-from citeline.storage.models import RESTRICTED, Chunk, Collection, Document, Grant
+from citeline.storage.models import RESTRICTED, Chunk, Collection, Document, Grant, IndexState
 
 READ, WRITE = "read", "write"
 
@@ -90,14 +91,6 @@ def acl_clause(names: tuple[str, ...], exempt_collections: frozenset[str]) -> Co
     return or_(*clauses)
 
 
-def any_acl(session: Any, collection_ids: frozenset[str] | None) -> bool:
-    """Whether any document in these collections has an ACL (if none does, search skips the check)."""
-    query = select(Document.id).where(text(RESTRICTED))
-    if collection_ids is not None:
-        query = query.where(Document.collection_id.in_(sorted(collection_ids)))
-    return bool(session.execute(select(exists(query))).scalar())
-
-
 def document_visibility(session: Any, principal: Principal) -> list[ColumnElement[bool]]:
     """SQL conditions on documents for what the caller may read (none for an all-seeing admin)."""
     readable = readable_collection_ids(session, principal)
@@ -154,3 +147,34 @@ def acl_stamp(session: Any) -> tuple[int, str]:
         select(func.count(), func.max(Document.updated_at)).where(text(RESTRICTED))
     ).one()
     return int(count), str(latest)
+
+
+class HiddenChunks:
+    """Per process: the chunk ids each caller's ACLs hide, cached until an ACL or the index changes
+    (both checked per search with two indexed one-row queries), so repeated searches cost no scan."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self._cache: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def __call__(
+        self,
+        session: Any,
+        stamp: tuple[int, str],
+        names: tuple[str, ...],
+        exempt: frozenset[str],
+        collection_ids: frozenset[str] | None,
+    ) -> frozenset[int]:
+        """``stamp`` is acl_stamp(session), which the caller has already read."""
+        generation = session.execute(select(IndexState.generation).where(IndexState.id == 1)).scalar_one()
+        key = (generation, stamp, names, exempt, collection_ids)
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None:
+            found = frozenset(hidden_chunk_ids(session, names, exempt, collection_ids))
+            with self._lock:
+                if len(self._cache) >= self._max:
+                    self._cache.clear()
+                self._cache[key] = found
+        return found

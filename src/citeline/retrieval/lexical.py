@@ -198,13 +198,19 @@ class SqliteLexicalIndex:
             return self._ranked(session, expression, k)
         depth = max(4 * k, 200)
         first = self._ranked(session, expression, depth)
-        allowed = set(
-            session.execute(
-                select(Chunk.id)
-                .join(Document, Document.id == Chunk.document_id)
-                .where(Chunk.id.in_([chunk_id for chunk_id, _ in first.ranked]), *clauses)
-            ).scalars()
-        )
+        # With the ACL's hidden chunks known, they are dropped by id and SQL checks only the collections.
+        hidden = scope.hidden_chunks if scope.only_acl else None
+        check = scope.collection_clauses() if hidden is not None else clauses
+        candidates = [chunk_id for chunk_id, _ in first.ranked if not hidden or chunk_id not in hidden]
+        allowed = set(candidates)
+        if check:
+            allowed = set(
+                session.execute(
+                    select(Chunk.id)
+                    .join(Document, Document.id == Chunk.document_id)
+                    .where(Chunk.id.in_(candidates), *check)
+                ).scalars()
+            )
         in_scope = [pair for pair in first.ranked if pair[0] in allowed]
         if len(in_scope) >= k or len(first.ranked) < depth:  # enough, or every match was seen
             return Candidates(in_scope[:k], first.stats)

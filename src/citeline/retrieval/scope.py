@@ -22,6 +22,8 @@ class SearchScope:
     # the caller (their owner's).
     readers: tuple[str, ...] | None = None
     acl_exempt: frozenset[str] = frozenset()
+    # The chunks those ACLs hide, when known: retrievers then drop them by id instead of by SQL.
+    hidden_chunks: frozenset[int] | None = None
 
     @property
     def needs_document_filter(self) -> bool:
@@ -30,8 +32,14 @@ class SearchScope:
 
     @property
     def only_acl(self) -> bool:
-        """True when the ACL is the only document-level restriction (vector search masks it directly)."""
-        return self.readers is not None and self.document_ids is None and not self.conditions
+        """True when the ACL is the only document-level restriction and its hidden chunks are known, so
+        retrievers can filter by chunk id (no SQL) and by collection alone."""
+        return self.hidden_chunks is not None and self.document_ids is None and not self.conditions
+
+    def collection_clauses(self) -> list[ColumnElement[bool]]:
+        if self.collection_ids is None:
+            return []
+        return [Document.collection_id.in_(sorted(self.collection_ids))]
 
     def visibility_clauses(self) -> list[ColumnElement[bool]]:
         """Only what the caller may see (collections and ACLs), without the request's own filters."""

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citeline.auth.access import acl_stamp, hidden_chunk_ids
 from citeline.retrieval.base import Candidates, Ranked, ScoreStats
 from citeline.retrieval.scope import SearchScope
 from citeline.storage.models import Chunk, Document, Embedding, IndexState
@@ -33,7 +31,6 @@ class NumpyVectorIndex:
         self._collections = np.empty(0, dtype=np.int32)
         self._matrix = np.empty((0, dimensions), dtype=np.float32)
         self._collection_codes: dict[str, int] = {}
-        self._acl_cache: dict[tuple[Any, ...], npt.NDArray[np.bool_] | None] = {}
 
     def __len__(self) -> int:
         return int(self._ids.shape[0])
@@ -100,8 +97,8 @@ class NumpyVectorIndex:
             wanted = [self._collection_codes[c] for c in scope.collection_ids if c in self._collection_codes]
             mask = np.isin(codes, np.asarray(wanted, dtype=np.int32))
         if scope.only_acl:
-            visible = self._acl_visible(session, scope, ids)
-            if visible is not None:
+            if scope.hidden_chunks:
+                visible = ~np.isin(ids, np.fromiter(scope.hidden_chunks, dtype=np.int64))
                 mask = visible if mask is None else mask & visible
         elif scope.needs_document_filter:
             allowed = session.execute(
@@ -122,24 +119,6 @@ class NumpyVectorIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return Candidates([(int(ids[i]), float(scores[i])) for i in top], stats)
-
-    def _acl_visible(
-        self, session: Session, scope: SearchScope, ids: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.bool_] | None:
-        """Which rows the scope's ACL leaves visible (None: all), cached until an ACL or the index
-        changes, so a caller's repeated searches skip the documents-with-ACL query."""
-        assert scope.readers is not None
-        key = (self._generation, acl_stamp(session), scope.readers, scope.acl_exempt, scope.collection_ids)
-        if key in self._acl_cache:
-            cached = self._acl_cache[key]
-            if cached is None or cached.shape == ids.shape:
-                return cached
-        hidden = hidden_chunk_ids(session, scope.readers, scope.acl_exempt, scope.collection_ids)
-        visible = ~np.isin(ids, np.asarray(hidden, dtype=np.int64)) if hidden else None
-        if len(self._acl_cache) >= 256:
-            self._acl_cache.clear()
-        self._acl_cache[key] = visible
-        return visible
 
     def scores_for(self, chunk_ids: Sequence[int], vector: npt.NDArray[np.float32]) -> Ranked:
         scores = self.vectors_for(chunk_ids) @ vector.astype(np.float32)
