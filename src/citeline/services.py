@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 from citeline.answers.generators import build_generator
 from citeline.answers.generators.base import Generator
 from citeline.answers.service import AnswerService
-from citeline.auth.access import HiddenChunks, acl_stamp, owned_collection_ids, readable_collection_ids
+from citeline.auth.access import HiddenChunks, acl_stamp, collection_access
 from citeline.auth.principal import LOCAL, Principal
 from citeline.auth.ratelimit import RateLimiter
 from citeline.auth.service import AuthService
@@ -61,7 +61,7 @@ class Services:
     ) -> SearchScope:
         """Translate a request's collection name and metadata filters into a search scope, narrowed to
         what ``principal`` may read (a collection it may not read is "not found", like a missing one)."""
-        readable = readable_collection_ids(session, principal)
+        readable, owned = collection_access(session, principal)
         collection_ids = readable
         if collection is not None:
             found = repo.get_collection_by_name(session, collection)
@@ -69,9 +69,9 @@ class Services:
                 raise CollectionNotFoundError(f"Collection {collection!r} not found")
             collection_ids = frozenset({found.id})
         readers, exempt, hidden = None, frozenset[str](), None
-        stamp = acl_stamp(session) if not principal.sees_everything else (0, "")
+        stamp = acl_stamp(session) if not principal.sees_everything else (0, "", 0)
         if stamp[0]:  # some document has an ACL: which chunks does it hide from this caller?
-            exempt = owned_collection_ids(session, principal)
+            exempt = owned
             hidden = self.hidden_chunks(session, stamp, principal.tokens, exempt, collection_ids)
             readers = principal.tokens if hidden else None  # nothing hidden: nothing to filter
             hidden = hidden or None

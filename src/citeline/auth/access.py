@@ -28,11 +28,17 @@ READ, WRITE = "read", "write"
 
 def readable_collection_ids(session: Any, principal: Principal) -> frozenset[str] | None:
     """The collections the caller may read; None means all of them."""
+    return collection_access(session, principal)[0]
+
+
+def collection_access(session: Any, principal: Principal) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """(readable collections, None for all; collections the caller owns), in one query."""
     if principal.sees_everything:
-        return None
-    owned = select(Collection.id).where(Collection.owner_id == principal.user_id)
-    granted = select(Grant.collection_id).where(Grant.principal.in_(principal.tokens))
-    return frozenset(session.execute(owned.union(granted)).scalars())
+        return None, owned_collection_ids(session, principal)
+    owned = select(Collection.id, literal(True)).where(Collection.owner_id == principal.user_id)
+    granted = select(Grant.collection_id, literal(False)).where(Grant.principal.in_(principal.tokens))
+    rows = session.execute(owned.union_all(granted)).all()
+    return frozenset(row[0] for row in rows), frozenset(row[0] for row in rows if row[1])
 
 
 def owned_collection_ids(session: Any, principal: Principal) -> frozenset[str]:
@@ -140,13 +146,14 @@ def hidden_chunk_ids(
     return list(session.execute(chunks).scalars())
 
 
-def acl_stamp(session: Any) -> tuple[int, str]:
-    """Changes whenever any document's ACL may have: how many documents have one, and the latest
-    change among them (through the partial index, well under a millisecond)."""
-    count, latest = session.execute(
-        select(func.count(), func.max(Document.updated_at)).where(text(RESTRICTED))
+def acl_stamp(session: Any) -> tuple[int, str, int]:
+    """Changes whenever any document's ACL, or the index, may have: how many documents have an ACL,
+    the latest change among them (through the partial index) and the index generation, in one query."""
+    generation = select(IndexState.generation).where(IndexState.id == 1).scalar_subquery()
+    count, latest, current = session.execute(
+        select(func.count(), func.max(Document.updated_at), generation).where(text(RESTRICTED))
     ).one()
-    return int(count), str(latest)
+    return int(count), str(latest), int(current)
 
 
 class HiddenChunks:
@@ -161,14 +168,13 @@ class HiddenChunks:
     def __call__(
         self,
         session: Any,
-        stamp: tuple[int, str],
+        stamp: tuple[int, str, int],
         names: tuple[str, ...],
         exempt: frozenset[str],
         collection_ids: frozenset[str] | None,
     ) -> frozenset[int]:
         """``stamp`` is acl_stamp(session), which the caller has already read."""
-        generation = session.execute(select(IndexState.generation).where(IndexState.id == 1)).scalar_one()
-        key = (generation, stamp, names, exempt, collection_ids)
+        key = (stamp, names, exempt, collection_ids)
         with self._lock:
             found = self._cache.get(key)
         if found is None:

@@ -103,9 +103,10 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("collection_id", "external_id", name="uq_documents_external_id"),
-        Index(
-            "ix_documents_restricted",
+        Index(  # covering: counts and max(updated_at) are read from the index alone
+            "ix_documents_acl",
             "collection_id",
+            "updated_at",
             sqlite_where=text(RESTRICTED),
             postgresql_where=text("json_array_length(acl::json) > 0"),
         ),
