@@ -6,10 +6,11 @@ clients that cannot set headers may pass `?api_key=` or `?access_token=` instead
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from citeline.auth.principal import LOCAL, Principal
@@ -51,15 +52,21 @@ def current_principal(connection: HTTPConnection) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(scope: str, limit: str | None = None) -> Callable[[HTTPConnection, Principal], Principal]:
+def require(
+    scope: str, limit: str | None = None
+) -> Callable[[HTTPConnection, Principal], Awaitable[Principal]]:
     """A dependency: the caller must hold ``scope``; ``limit`` ("query" or "ingest") counts the call
-    against that rate limit."""
+    against that rate limit. Async, so it costs no worker-thread hop unless the counter is remote."""
 
-    def check(connection: HTTPConnection, principal: PrincipalDep) -> Principal:
+    async def check(connection: HTTPConnection, principal: PrincipalDep) -> Principal:
         if scope not in principal.scopes:
             raise ForbiddenError(f"This operation needs the {scope!r} scope.")
         if limit is not None:
-            get_services(connection).limiter.hit(limit, principal)
+            limiter = get_services(connection).limiter
+            if limiter.remote:
+                await run_in_threadpool(limiter.hit, limit, principal)
+            else:
+                limiter.hit(limit, principal)
         return principal
 
     return check

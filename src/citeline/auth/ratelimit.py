@@ -23,6 +23,7 @@ class RateLimiter:
     ) -> None:
         self.items: dict[str, RateLimitItem] = {kind: parse(spec) for kind, spec in limits.items()}
         self.enabled = enabled
+        self.remote = not storage_url.startswith("memory://")  # a network call: keep it off the event loop
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
     def hit(self, kind: str, principal: Principal) -> None:
