@@ -1,15 +1,16 @@
 """What auth and ACL filtering cost on search latency: the same SciFact index, three ways at once.
 
 Ingests the SciFact corpus once with auth off, gives every tenth document an ACL, creates an admin and a
-member key with `citeline keys create`, grants the member read access, then runs two servers on the same
-data dir: one with auth off, one with auth on. Each of the 300 test queries goes, in rotating order, to
+member key with `citeline keys create`, grants the member read access, then runs three servers on the
+same data dir: one with auth off, two with auth on. Each of the 300 test queries goes, in rotating order, to
 
 - auth off (the baseline),
 - auth on with the admin key (key lookup, scope check, rate limit, audit; no ACL filter: admins see all),
 - auth on with the member key (the same, plus collection grants and the ACL inside both retrievers),
 
-for several rounds, at top_k=10. Reports client and server p50/p95 and each variant's ratio to the
-baseline measured in the same run (target: under 10% overhead).
+for several rounds, at top_k=10, each variant on its own server process (so each process serves the
+same share of the traffic). Reports client and server p50/p95 and each variant's ratio to the baseline
+measured in the same run (target: under 10% overhead).
 
 Run from the project root:  .venv/bin/python -m bench.auth_overhead [--rounds 3] [--data-dir DIR]
 """
@@ -108,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = ingest_corpus(HttpTarget(server.base_url), dataset, COLLECTION)
             console.print(f"index: {report.statuses}")
         admin, member = new_key(data_dir, "admin", "read,write,admin"), new_key(data_dir, "member", "read")
-        with running_server(data_dir=data_dir) as off, running_server(AUTH_ON, data_dir=data_dir) as on:
+        with (
+            running_server(data_dir=data_dir) as off,
+            running_server(AUTH_ON, data_dir=data_dir) as on,
+            running_server(AUTH_ON, data_dir=data_dir) as on_member,
+        ):
             grant = {"principal": "user:member", "permission": "read"}
             on.client.put(
                 f"/api/v1/collections/{COLLECTION}/grants", json=grant, headers={"X-API-Key": admin}
@@ -117,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             variants: dict[str, tuple[httpx.Client, str | None]] = {
                 "auth off": (off.client, None),
                 "auth on, admin key": (on.client, admin),
-                "auth on, member key + grants + ACL": (on.client, member),
+                "auth on, member key + grants + ACL": (on_member.client, member),
             }
             for client, key in variants.values():  # warm caches and the model on both servers
                 for query in queries[:30]:

@@ -69,8 +69,8 @@ class Services:
                 raise CollectionNotFoundError(f"Collection {collection!r} not found")
             collection_ids = frozenset({found.id})
         readers, exempt, hidden = None, frozenset[str](), None
-        stamp = acl_stamp(session) if not principal.sees_everything else (0, "", 0)
-        if stamp[0]:  # some document has an ACL: which chunks does it hide from this caller?
+        stamp = acl_stamp(session) if not principal.sees_everything else (0, 0)
+        if stamp[0]:  # some document has (had) an ACL: which chunks does it hide from this caller?
             exempt = owned
             hidden = self.hidden_chunks(session, stamp, principal.tokens, exempt, collection_ids)
             readers = principal.tokens if hidden else None  # nothing hidden: nothing to filter

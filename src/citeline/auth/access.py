@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -21,7 +21,7 @@ from sqlalchemy.types import Boolean
 from citeline.auth.principal import Principal
 from citeline.core.errors import CollectionNotFoundError, ForbiddenError
 from citeline.core.ids import new_id
-from citeline.storage.models import RESTRICTED, Chunk, Collection, Document, Grant, IndexState
+from citeline.storage.models import Chunk, Collection, Document, Grant, IndexState
 
 READ, WRITE = "read", "write"
 
@@ -146,14 +146,20 @@ def hidden_chunk_ids(
     return list(session.execute(chunks).scalars())
 
 
-def acl_stamp(session: Any) -> tuple[int, str, int]:
-    """Changes whenever any document's ACL, or the index, may have: how many documents have an ACL,
-    the latest change among them (through the partial index) and the index generation, in one query."""
-    generation = select(IndexState.generation).where(IndexState.id == 1).scalar_subquery()
-    count, latest, current = session.execute(
-        select(func.count(), func.max(Document.updated_at), generation).where(text(RESTRICTED))
+def acl_stamp(session: Any) -> tuple[int, int]:
+    """(ACL version, index generation): changes whenever a document's ACL or the index changes. The
+    version is 0 until some document gets an ACL. One primary-key read."""
+    row = session.execute(
+        select(IndexState.acl_version, IndexState.generation).where(IndexState.id == 1)
     ).one()
-    return int(count), str(latest), int(current)
+    return int(row[0]), int(row[1])
+
+
+def bump_acl_version(session: Any) -> None:
+    """Record, in the caller's transaction, that some document's ACL changed."""
+    session.execute(
+        update(IndexState).where(IndexState.id == 1).values(acl_version=IndexState.acl_version + 1)
+    )
 
 
 class HiddenChunks:
@@ -168,7 +174,7 @@ class HiddenChunks:
     def __call__(
         self,
         session: Any,
-        stamp: tuple[int, str, int],
+        stamp: tuple[int, int],
         names: tuple[str, ...],
         exempt: frozenset[str],
         collection_ids: frozenset[str] | None,

@@ -128,17 +128,19 @@ class AuthService:
         return key, secret
 
     def principal_for_key(self, session: Session, secret: str) -> Principal:
-        key = session.execute(
-            select(ApiKey).where(ApiKey.secret_sha256 == digest(secret))
-        ).scalar_one_or_none()
-        if key is None:
+        found = session.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.secret_sha256 == digest(secret))
+        ).one_or_none()
+        if found is None:
             raise UnauthorizedError("Unknown API key.")
+        key, user = found
         if key.revoked_at is not None:
             raise UnauthorizedError("This API key has been revoked.")
         if key.expires_at is not None and _aware(key.expires_at) <= datetime.now(UTC):
             raise UnauthorizedError("This API key has expired.")
-        user = session.get(User, key.user_id)
-        if user is None or user.disabled:
+        if user.disabled:
             raise UnauthorizedError("This API key's user is disabled.")
         scopes = frozenset(key.scopes) & ROLE_SCOPES[user.role]
         return Principal(

@@ -12,7 +12,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 
 from citeline.auth import audit
-from citeline.auth.access import can_read, can_write, document_visibility, writable_collection
+from citeline.auth.access import (
+    bump_acl_version,
+    can_read,
+    can_write,
+    document_visibility,
+    writable_collection,
+)
 from citeline.auth.principal import LOCAL, Principal
 from citeline.core.errors import (
     BadRequestError,
@@ -190,6 +196,7 @@ class DocumentService:
     ) -> tuple[IngestResponse, Future[None] | None]:
         with self.db.transaction() as session:
             coll = writable_collection(session, principal, collection or repo.DEFAULT_COLLECTION)
+            acl_changed = False
             for p in pending:
                 external_id = p.accepted.external_id or p.item.filename
                 document = repo.find_by_external_id(session, coll.id, external_id)
@@ -209,8 +216,9 @@ class DocumentService:
                     session.add(document)
                 elif document.version == 0:
                     document.status = "queued"
-                if p.acl is not None:
+                if p.acl is not None and list(p.acl) != list(document.acl or []):
                     document.acl = list(p.acl)
+                    acl_changed = True
                 document.size_bytes = p.size
                 p.item.document_id = p.accepted.id = document.id
             job = Job(
@@ -222,6 +230,8 @@ class DocumentService:
                 created_by=principal.owner_name,
             )
             session.add(job)
+            if acl_changed:
+                bump_acl_version(session)
             audit.record(session, principal, "ingest", coll.name, job=job.id, documents=len(pending))
         future = self.runner.submit(job.id, INGEST_JOB)  # only after the commit above
         response = IngestResponse(job_id=job.id, documents=[p.accepted for p in pending] + rejected)
@@ -314,8 +324,9 @@ class DocumentService:
     def patch(self, document_id: str, patch: DocumentPatch, principal: Principal = LOCAL) -> DocumentOut:
         with self.db.transaction() as session:
             document = self._require(session, document_id, principal, write=True)
-            if patch.acl is not None:
+            if patch.acl is not None and list(patch.acl) != list(document.acl or []):
                 document.acl = list(patch.acl)
+                bump_acl_version(session)
                 audit.record(session, principal, "document.acl", document.id, acl=list(patch.acl))
             if patch.title is not None:
                 document.title = patch.title

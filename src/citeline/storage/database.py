@@ -32,8 +32,10 @@ class Database:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        added = add_missing_columns(self.engine)
         with self.engine.begin() as conn:
+            if "index_state.acl_version" in added:  # ACLs set before the version existed must count
+                conn.execute(text("UPDATE index_state SET acl_version = 1"))
             if self.is_sqlite:
                 conn.execute(text(FTS_DDL))
             if conn.execute(text("SELECT count(*) FROM index_state")).scalar_one() == 0:

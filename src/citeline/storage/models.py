@@ -188,3 +188,5 @@ class IndexState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     generation: Mapped[int] = mapped_column(default=0)
+    # Bumps whenever a document's ACL changes, so cached ACL decisions know to recompute.
+    acl_version: Mapped[int] = mapped_column(default=0, server_default="0")
