@@ -42,8 +42,12 @@ def principal_of(services: Services, credential: str | None) -> Principal:
         return services.auth.principal_for_token(session, credential)
 
 
-def current_principal(connection: HTTPConnection) -> Principal:
+async def current_principal(connection: HTTPConnection) -> Principal:
+    """Async, and the lookup (one indexed read of the local store, well under a millisecond) runs on the
+    event loop: a worker-thread hop per request cost more than the lookup itself (docs/benchmarks.md)."""
     services = get_services(connection)
+    if services.auth is None:
+        return LOCAL
     principal = principal_of(services, credential(connection))
     connection.state.principal = principal
     return principal
