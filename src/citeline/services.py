@@ -71,10 +71,9 @@ class Services:
         readers, exempt, hidden = None, frozenset[str](), None
         stamp = acl_stamp(session) if not principal.sees_everything else (0, 0)
         if stamp[0]:  # some document has (had) an ACL: which chunks does it hide from this caller?
-            exempt = owned
-            hidden = self.hidden_chunks(session, stamp, principal.tokens, exempt, collection_ids)
-            readers = principal.tokens if hidden else None  # nothing hidden: nothing to filter
-            hidden = hidden or None
+            hidden = self.hidden_chunks(session, stamp, principal.tokens, owned, collection_ids) or None
+            if hidden:  # nothing hidden: nothing to filter
+                readers, exempt = principal.tokens, owned
         return SearchScope(
             collection_ids=collection_ids,
             conditions=conditions_from(filters),

@@ -61,6 +61,13 @@ def test_keys_work_in_either_header_and_the_socket_query(auth_client: TestClient
     with auth_client.websocket_connect(f"/api/v1/ws/query?api_key={key}") as socket:
         socket.send_json({"question": "How many days of annual leave?"})
         assert socket.receive_json()["type"] == "sources"
+    writer_only = make_key("ana", ["write"])
+    with (
+        pytest.raises(WebSocketDenialResponse) as denied,
+        auth_client.websocket_connect(f"/api/v1/ws/query?api_key={writer_only}"),
+    ):
+        pass
+    assert denied.value.status_code == 403 and denied.value.json()["code"] == "forbidden"
     assert auth_client.get("/api/v1/auth/me", headers=h(key)).json()["username"] == "ana"
     assert auth_client.get("/api/v1/auth/me", headers=h(key + "x")).status_code == 401
 

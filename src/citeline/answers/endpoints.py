@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from citeline.answers.schemas import QueryRequest, QueryResponse
 from citeline.answers.service import Retrieved
 from citeline.auth import audit
-from citeline.auth.dependencies import QueryReader, credential, principal_of
+from citeline.auth.dependencies import QueryReader, Reader
 from citeline.auth.principal import LOCAL, Principal
-from citeline.core.errors import CiteLineError, ForbiddenError
-from citeline.services import Services, ServicesDep, get_services
+from citeline.core.errors import CiteLineError
+from citeline.services import Services, ServicesDep
 
 router = APIRouter(tags=["answers"])
 T = TypeVar("T")
@@ -103,21 +103,12 @@ def sse_event(event: str | None, data: Any) -> bytes:
 
 
 @router.websocket("/ws/query")
-async def query_socket(websocket: WebSocket) -> None:
+async def query_socket(websocket: WebSocket, services: ServicesDep, principal: Reader) -> None:
     """Send `{"question", ...}` (the POST /query body) as often as you like; each gets `sources`,
     `delta` messages and a `done` message, or one `error` message (`code`, `detail`).
-    With auth on, send the credential as a header or as `?api_key=` / `?access_token=`; a bad one
-    closes the socket with code 4401 after an `error` message."""
+    With auth on, send the credential as a header or as `?api_key=` / `?access_token=`; without a valid
+    one with the read scope the handshake itself is refused (HTTP 401 or 403)."""
     await websocket.accept()
-    try:
-        services = get_services(websocket)
-        principal = await run_in_threadpool(principal_of, services, credential(websocket))
-        if "read" not in principal.scopes:
-            raise ForbiddenError("This operation needs the 'read' scope.")
-    except CiteLineError as exc:
-        await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})
-        await websocket.close(code=4401 if exc.status_code == 401 else 4403)
-        return
     try:
         while True:
             try:
@@ -129,7 +120,7 @@ async def query_socket(websocket: WebSocket) -> None:
                 )
                 continue
             try:
-                services.limiter.hit("query", principal)
+                await services.limiter.ahit("query", principal)
                 retrieved = await run_in_threadpool(retrieve, services, body, principal)
             except CiteLineError as exc:
                 await websocket.send_json({"type": "error", "code": exc.code, "detail": exc.detail})

@@ -23,7 +23,7 @@ from citeline.core.errors import CollectionNotFoundError, ForbiddenError
 from citeline.core.ids import new_id
 from citeline.storage.models import Chunk, Collection, Document, Grant, IndexState
 
-READ, WRITE = "read", "write"
+WRITE = "write"
 
 
 def readable_collection_ids(session: Any, principal: Principal) -> frozenset[str] | None:
@@ -41,16 +41,15 @@ def collection_access(session: Any, principal: Principal) -> tuple[frozenset[str
     return frozenset(row[0] for row in rows), frozenset(row[0] for row in rows if row[1])
 
 
-def owned_collection_ids(session: Any, principal: Principal) -> frozenset[str]:
-    if principal.user_id is None:
-        return frozenset()
-    return frozenset(
-        session.execute(select(Collection.id).where(Collection.owner_id == principal.user_id)).scalars()
+def manages(principal: Principal, collection: Collection) -> bool:
+    """The collection's owner and admins manage it (grants) and always write it."""
+    return principal.sees_everything or (
+        principal.user_id is not None and collection.owner_id == principal.user_id
     )
 
 
 def can_write(session: Any, principal: Principal, collection: Collection) -> bool:
-    if principal.sees_everything or (principal.user_id and collection.owner_id == principal.user_id):
+    if manages(principal, collection):
         return True
     grant = select(Grant.id).where(
         Grant.collection_id == collection.id, Grant.principal.in_(principal.tokens), Grant.permission == WRITE
@@ -99,13 +98,10 @@ def acl_clause(names: tuple[str, ...], exempt_collections: frozenset[str]) -> Co
 
 def document_visibility(session: Any, principal: Principal) -> list[ColumnElement[bool]]:
     """SQL conditions on documents for what the caller may read (none for an all-seeing admin)."""
-    readable = readable_collection_ids(session, principal)
+    readable, owned = collection_access(session, principal)
     if readable is None:
         return []
-    return [
-        Document.collection_id.in_(sorted(readable)),
-        acl_clause(principal.tokens, owned_collection_ids(session, principal)),
-    ]
+    return [Document.collection_id.in_(sorted(readable)), acl_clause(principal.tokens, owned)]
 
 
 def writable_collection(session: Any, principal: Principal, name: str) -> Collection:

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from citeline.auth.principal import LOCAL, Principal
@@ -45,12 +44,7 @@ def principal_of(services: Services, credential: str | None) -> Principal:
 async def current_principal(connection: HTTPConnection) -> Principal:
     """Async, and the lookup (one indexed read of the local store, well under a millisecond) runs on the
     event loop: a worker-thread hop per request cost more than the lookup itself (docs/benchmarks.md)."""
-    services = get_services(connection)
-    if services.auth is None:
-        return LOCAL
-    principal = principal_of(services, credential(connection))
-    connection.state.principal = principal
-    return principal
+    return principal_of(get_services(connection), credential(connection))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -66,11 +60,7 @@ def require(
         if scope not in principal.scopes:
             raise ForbiddenError(f"This operation needs the {scope!r} scope.")
         if limit is not None:
-            limiter = get_services(connection).limiter
-            if limiter.remote:
-                await run_in_threadpool(limiter.hit, limit, principal)
-            else:
-                limiter.hit(limit, principal)
+            await get_services(connection).limiter.ahit(limit, principal)
         return principal
 
     return check

@@ -11,7 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from citeline.auth import audit
-from citeline.auth.access import can_read, can_write, readable_collection_ids, writable_collection
+from citeline.auth.access import (
+    can_read,
+    can_write,
+    manages,
+    readable_collection_ids,
+    writable_collection,
+)
 from citeline.auth.dependencies import Admin, PrincipalDep, Reader, Writer
 from citeline.auth.principal import ROLES, SCOPES, Principal
 from citeline.auth.service import AuthService
@@ -201,9 +207,8 @@ class CollectionOut(BaseModel):
 
 def _collection_out(session: Any, collection: Collection, principal: Principal) -> CollectionOut:
     owner = session.get(User, collection.owner_id) if collection.owner_id else None
-    manages = principal.sees_everything or (owner is not None and owner.id == principal.user_id)
     grants = None
-    if manages:
+    if manages(principal, collection):
         rows = session.execute(select(Grant).where(Grant.collection_id == collection.id).order_by(Grant.id))
         grants = [GrantOut.model_validate(g, from_attributes=True) for g in rows.scalars()]
     return CollectionOut(
@@ -241,7 +246,7 @@ def _managed(session: Any, name: str, principal: Principal) -> Collection:
     collection = session.execute(select(Collection).where(Collection.name == name)).scalar_one_or_none()
     if collection is None or not can_read(session, principal, collection.id):
         raise CollectionNotFoundError(f"Collection {name!r} not found")
-    if not (principal.sees_everything or (principal.user_id and collection.owner_id == principal.user_id)):
+    if not manages(principal, collection):
         raise ForbiddenError("Only the collection's owner and admins manage its grants.")
     return collection  # type: ignore[no-any-return]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 
+from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -25,6 +26,14 @@ class RateLimiter:
         self.enabled = enabled
         self.remote = not storage_url.startswith("memory://")  # a network call: keep it off the event loop
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    async def ahit(self, kind: str, principal: Principal) -> None:
+        """``hit`` from async code: on the event loop for the in-memory counter, in a worker thread
+        when the counter is remote (a network call)."""
+        if self.remote:
+            await run_in_threadpool(self.hit, kind, principal)
+        else:
+            self.hit(kind, principal)
 
     def hit(self, kind: str, principal: Principal) -> None:
         """Count one call of ``kind``; 429 with Retry-After once the caller is over the limit."""
