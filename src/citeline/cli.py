@@ -6,15 +6,18 @@ import ipaddress
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citeline.auth import audit
 from citeline.auth.principal import Principal
@@ -73,13 +76,24 @@ app.add_typer(keys, name="keys")
 app.add_typer(users, name="users")
 
 
-def _auth_store() -> tuple[Database, AuthService]:
-    """The database and key functions without loading the embedding model."""
+CLI_OPERATOR = Principal(username="cli", role="admin", scopes=frozenset({"admin"}))  # the audit's actor
+
+
+@contextmanager
+def _auth_transaction() -> Iterator[tuple[Session, AuthService]]:
+    """One transaction on the store, and the key functions, without loading the embedding model; a
+    Citeline error is printed and exits 2."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.sqlalchemy_url)
-    db.create_schema()
-    return db, AuthService(secrets.token_urlsafe(32), settings.jwt_ttl_s)  # no tokens are issued here
+    try:
+        db.create_schema()
+        with db.transaction() as session:
+            yield session, AuthService(secrets.token_urlsafe(32), settings.jwt_ttl_s)  # issues no tokens
+    except CiteLineError as exc:
+        _fail(exc)
+    finally:
+        db.dispose()
 
 
 @keys.command("create")
@@ -91,23 +105,15 @@ def keys_create(
 ) -> None:
     """Create an API key (bootstraps the first admin); the key is printed alone on the last line."""
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    db, auth = _auth_store()
-    try:
-        with db.transaction() as session:
-            account = auth.user_by_name(session, user)
-            if account is None:
-                role = "admin" if "admin" in wanted else "member"
-                account = auth.create_user(session, user, None, role)
-                console.print(f"created {role} user {user!r}")
-            expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
-            key, secret = auth.create_key(session, account, wanted, name, expires)
-            operator = Principal(username="cli", role="admin", scopes=frozenset(wanted))
-            audit.record(session, operator, "key.create", key.id, username=user, scopes=list(key.scopes))
-    except CiteLineError as exc:
-        errors.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
-    finally:
-        db.dispose()
+    with _auth_transaction() as (session, auth):
+        account = auth.user_by_name(session, user)
+        if account is None:
+            role = "admin" if "admin" in wanted else "member"
+            account = auth.create_user(session, user, None, role)
+            console.print(f"created {role} user {user!r}")
+        expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+        key, secret = auth.create_key(session, account, wanted, name, expires)
+        audit.record(session, CLI_OPERATOR, "key.create", key.id, username=user, scopes=list(key.scopes))
     console.print(
         f"key {key.id} for {user!r}, scopes {','.join(key.scopes)}; store it now, it is not shown again:"
     )
@@ -117,33 +123,21 @@ def keys_create(
 @keys.command("list")
 def keys_list() -> None:
     """Every key: id, user, scopes, and whether it is revoked or expired."""
-    db, _ = _auth_store()
-    try:
-        with db.read() as session:
-            rows = session.execute(select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)).all()
-            table = Table("id", "user", "name", "scopes", "expires", "revoked")
-            for key, username in rows:
-                table.add_row(key.id, username, key.name, ",".join(key.scopes), str(key.expires_at or ""),
-                              str(key.revoked_at or ""))  # fmt: skip
-    finally:
-        db.dispose()
+    table = Table("id", "user", "name", "scopes", "expires", "revoked")
+    with _auth_transaction() as (session, _):
+        rows = session.execute(select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)).all()
+        for key, username in rows:
+            table.add_row(key.id, username, key.name, ",".join(key.scopes), str(key.expires_at or ""),
+                          str(key.revoked_at or ""))  # fmt: skip
     console.print(table)
 
 
 @keys.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (not its secret).")]) -> None:
     """Revoke a key at once."""
-    db, auth = _auth_store()
-    operator = Principal(username="cli", role="admin", scopes=frozenset({"admin"}))
-    try:
-        with db.transaction() as session:
-            auth.revoke_key(session, key_id, operator)
-            audit.record(session, operator, "key.revoke", key_id)
-    except CiteLineError as exc:
-        errors.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
-    finally:
-        db.dispose()
+    with _auth_transaction() as (session, auth):
+        auth.revoke_key(session, key_id, CLI_OPERATOR)
+        audit.record(session, CLI_OPERATOR, "key.revoke", key_id)
     console.print(f"revoked {key_id}")
 
 
@@ -160,18 +154,16 @@ def users_create(
     if len(password) < 8:
         errors.print("[red]error:[/red] the password needs at least 8 characters")
         raise typer.Exit(2)
-    db, auth = _auth_store()
-    try:
-        with db.transaction() as session:
-            auth.create_user(session, username, password, role)
-            operator = Principal(username="cli", role="admin", scopes=frozenset({"admin"}))
-            audit.record(session, operator, "user.create", username, role=role)
-    except CiteLineError as exc:
-        errors.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
-    finally:
-        db.dispose()
+    with _auth_transaction() as (session, auth):
+        auth.create_user(session, username, password, role)
+        audit.record(session, CLI_OPERATOR, "user.create", username, role=role)
     console.print(f"created {role} user {username!r}")
+
+
+def _fail(exc: CiteLineError) -> NoReturn:
+    """Print a Citeline error as one line on stderr and exit 2."""
+    errors.print(f"[red]error:[/red] {exc.detail}")
+    raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -195,8 +187,7 @@ def ingest(
             future.result()
         response = services.documents.collect_results(response)
     except CiteLineError as exc:
-        errors.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
+        _fail(exc)
     finally:
         services.close()
     table = Table("file", "status", "chunks", "error")
@@ -227,8 +218,7 @@ def query(
         with services.db.read() as session:
             result = services.answers.answer(session, question, top_k, SearchScope())
     except CiteLineError as exc:
-        errors.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
+        _fail(exc)
     finally:
         services.close()
     if as_json:

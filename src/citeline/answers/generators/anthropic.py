@@ -61,11 +61,7 @@ class AnthropicGenerator:
         query_vector: npt.NDArray[np.float32],
         history: Sequence[Turn] = (),
     ) -> GeneratedAnswer:
-        try:
-            message = self.client.messages.create(**self._request(question, sources, history))
-        except Exception as exc:
-            raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
-        return finished("".join(block.text for block in message.content if block.type == "text"))
+        return finished(self._reply(**self._request(question, sources, history)))
 
     def stream(
         self,
@@ -83,13 +79,18 @@ class AnthropicGenerator:
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
         if not conversation(history):
             return question
+        reply = self._reply(
+            model=self.model,
+            system=REWRITE_SYSTEM,
+            messages=[{"role": "user", "content": rewrite_message(question, history)}],
+            max_tokens=REWRITE_MAX_TOKENS,
+        )
+        return standalone(reply, question)
+
+    def _reply(self, **request: Any) -> str:
+        """One whole (non-streamed) message's text."""
         try:
-            message = self.client.messages.create(
-                model=self.model,
-                system=REWRITE_SYSTEM,
-                messages=[{"role": "user", "content": rewrite_message(question, history)}],
-                max_tokens=REWRITE_MAX_TOKENS,
-            )
+            message = self.client.messages.create(**request)
         except Exception as exc:
             raise sdk_error(self._anthropic, exc, self.client.base_url) from exc
-        return standalone("".join(block.text for block in message.content if block.type == "text"), question)
+        return "".join(block.text for block in message.content if block.type == "text")

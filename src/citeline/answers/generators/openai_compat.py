@@ -63,11 +63,7 @@ class OpenAICompatibleGenerator:
         query_vector: npt.NDArray[np.float32],
         history: Sequence[Turn] = (),
     ) -> GeneratedAnswer:
-        try:
-            completion = self.client.chat.completions.create(**self._request(question, sources, history))
-        except Exception as exc:
-            raise self._translate(exc) from exc
-        return finished(completion.choices[0].message.content or "" if completion.choices else "")
+        return finished(self._reply(**self._request(question, sources, history)))
 
     def stream(
         self,
@@ -89,20 +85,24 @@ class OpenAICompatibleGenerator:
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
         if not conversation(history):
             return question
+        reply = self._reply(
+            model=self.model,
+            messages=[
+                {"role": "system", "content": REWRITE_SYSTEM},
+                {"role": "user", "content": rewrite_message(question, history)},
+            ],
+            temperature=0,
+            max_tokens=REWRITE_MAX_TOKENS,
+        )
+        return standalone(reply, question)
+
+    def _reply(self, **request: Any) -> str:
+        """One whole (non-streamed) completion's text."""
         try:
-            completion = self.client.chat.completions.create(
-                model=self.model,
-                messages=[
-                    {"role": "system", "content": REWRITE_SYSTEM},
-                    {"role": "user", "content": rewrite_message(question, history)},
-                ],
-                temperature=0,
-                max_tokens=REWRITE_MAX_TOKENS,
-            )
+            completion = self.client.chat.completions.create(**request)
         except Exception as exc:
             raise self._translate(exc) from exc
-        reply = completion.choices[0].message.content or "" if completion.choices else ""
-        return standalone(reply, question)
+        return completion.choices[0].message.content or "" if completion.choices else ""
 
     def _translate(self, exc: Exception) -> Exception:
         return sdk_error(self._openai, exc, self.client.base_url)
