@@ -33,7 +33,14 @@ class Settings(BaseSettings):
 
     embedding_model: str = "local"
     embedding_threads: int | None = Field(default=None, ge=1)
-    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    embedding_batch_size: int = Field(
+        default=1,
+        ge=1,
+        le=512,
+        description="Texts per model call. 1 (default) makes a chunk's vector depend on its text alone: "
+        "the int8 model quantises activations per call, so batch companions move a vector slightly "
+        "(cosine 0.98-0.999). Larger batches are not faster on 2 cores (docs/benchmarks.md).",
+    )
 
     job_lease_s: float = Field(
         default=60.0, gt=0, description="A running job's lease; a worker silent this long is presumed dead."

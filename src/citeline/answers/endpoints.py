@@ -46,11 +46,15 @@ async def relay(events: Iterator[T]) -> AsyncIterator[T]:
 def retrieve(services: Services, body: QueryRequest, principal: Principal = LOCAL) -> Retrieved:
     """Sources for a question inside what ``principal`` may read; with auth on, the question is
     audited (its text only with CITELINE_AUDIT_QUESTIONS)."""
+    retrieved: Retrieved | None = None
     with services.db.read() as session:  # checks the collection before any model call
         scope = services.scope(session, body.collection, body.filters, principal)
-    question = services.answers.understand(body.question, body.history)  # outside any transaction
-    with services.db.read() as session:
-        retrieved = services.answers.retrieve(session, question, body.top_k, scope, body.diversity)
+        if not body.history:  # nothing for the model to rewrite: retrieve in the same read
+            retrieved = services.answers.retrieve(session, body.question, body.top_k, scope, body.diversity)
+    if retrieved is None:
+        question = services.answers.understand(body.question, body.history)  # outside any transaction
+        with services.db.read() as session:
+            retrieved = services.answers.retrieve(session, question, body.top_k, scope, body.diversity)
     if services.auth is not None:
         detail = {"question": body.question} if services.settings.audit_questions else {}
         with services.db.transaction() as session:

@@ -131,6 +131,11 @@ class _Loaded:
 class LocalEmbedder:
     """all-MiniLM-L6-v2 (int8 per-channel dynamic quantisation) on ONNX Runtime, CPU only.
 
+    ``batch_size`` 1 (default) runs the model once per text. Dynamic quantisation picks one activation
+    scale per call over the whole input tensor, padding included, so in a batch a text's vector depends
+    on its companions; alone, a vector is a function of its text (the same for a query and a passage,
+    for the first ingest and a re-ingest), at the same throughput on 2 cores.
+
     Thread-safe: the ONNX session and tokenizers are configured once when loaded and never
     mutated afterwards; loading itself is guarded by a lock. Any method loads on first use.
     """
@@ -139,7 +144,7 @@ class LocalEmbedder:
     dimensions = DIMENSIONS
     max_tokens = MAX_TOKENS
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 1, threads: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if threads is not None and threads < 1:
