@@ -14,11 +14,9 @@ Run from the project root:  .venv/bin/python -m bench.probe_ranking [--data-dir 
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,8 +24,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import PROJECT_ROOT
-from bench.tune_fusion import Run, candidates
+from bench.tune_fusion import Run, train_runs
 from citeline.evaluation.beir import BeirDataset
 from citeline.evaluation.metrics import ndcg_at_k, unique_ranking
 from citeline.retrieval.base import Ranked
@@ -96,15 +93,7 @@ def length_prior(data: Path, dataset: BeirDataset) -> list[tuple[str, int, float
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / ".." / "shared" / "data" / "scifact")
-    parser.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) the index here")
-    args = parser.parse_args(argv)
-    dataset = BeirDataset.load(args.data, "train")
-    with tempfile.TemporaryDirectory(prefix="citeline-probe-") as temp:
-        runs, owner = candidates(args.data_dir or Path(temp), dataset)
+    data, dataset, runs, owner = train_runs(argv, __doc__)
 
     def weighted(weight: float) -> Ranking:
         def rank(_query_id: str, run: Run) -> list[str]:
@@ -134,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(table)
 
     prior = Table("document length", "documents", "relevant to a train claim", title="SciFact corpus")
-    for band, count, share in length_prior(args.data, dataset):
+    for band, count, share in length_prior(data, dataset):
         prior.add_row(band, str(count), f"{share:.1%}")
     console.print(prior)
     return 0

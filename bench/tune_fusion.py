@@ -138,16 +138,25 @@ def grid() -> list[tuple[str, Fuse]]:
     return settings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def train_runs(
+    argv: Sequence[str] | None, description: str | None
+) -> tuple[Path, BeirDataset, dict[str, Run], dict[int, str]]:
+    """The command line shared by the train-split scripts (--data, --data-dir), then every train
+    query's candidates: (SciFact folder, train split, runs, chunk id -> external id)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=PROJECT_ROOT / ".." / "shared" / "data" / "scifact")
     parser.add_argument("--data-dir", type=Path, default=None, help="keep (and reuse) the index here")
     args = parser.parse_args(argv)
     dataset = BeirDataset.load(args.data, "train")
-    with tempfile.TemporaryDirectory(prefix="citeline-tune-") as temp:
+    with tempfile.TemporaryDirectory(prefix="citeline-train-") as temp:
         runs, owner = candidates(args.data_dir or Path(temp), dataset)
+    return args.data, dataset, runs, owner
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _, dataset, runs, owner = train_runs(argv, __doc__)
     rows = []
     for depth in (50, 100, 200):
         for name, fuse in grid():
