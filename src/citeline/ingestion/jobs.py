@@ -16,7 +16,7 @@ from citeline.storage.models import Document, Job
 log = logging.getLogger(__name__)
 
 INGEST_JOB = "ingest"
-WINDOW = 8  # documents parsed, then embedded together in one length-sorted pass
+WINDOW = 8  # documents parsed, then their new chunks embedded in one embed_documents call
 
 
 class IngestJobHandler:

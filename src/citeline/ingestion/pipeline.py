@@ -120,7 +120,7 @@ class IngestionPipeline:
         return self.index_many([item])[0]
 
     def index_many(self, items: list[IngestItem]) -> list[IngestOutcome]:
-        """Index several documents, embedding their new chunks in one length-sorted pass.
+        """Index several documents, embedding their new chunks in one ``embed_documents`` call.
 
         Each document still switches to its new version in its own transaction, in order, so a crash
         between two of them leaves every document on one whole version.
