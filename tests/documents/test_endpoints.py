@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import MakeClient
 from tests.helpers import make_docx, make_pdf
 
 
@@ -122,6 +125,30 @@ def test_unsupported_and_unreadable_files_get_clear_4xx(client: TestClient) -> N
     missing = client.post("/api/v1/documents", data={"collection": "x"})
     assert missing.status_code == 422
     assert missing.json()["code"] == "validation_error"
+
+
+def _stored_vectors(data_dir: Path) -> dict[str, bytes]:
+    with sqlite3.connect(data_dir / "citeline.db") as db:
+        return dict(db.execute("SELECT content_hash, vector FROM embeddings").fetchall())
+
+
+def test_a_chunk_vector_does_not_depend_on_what_it_was_ingested_with(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    """The same document indexed alone, or in one job beside longer and shorter ones, gets the very same
+    vectors: batching would let the int8 model's per-call activation scale leak between texts."""
+    doc = {"external_id": "a", "title": "Leave", "text": "Staff get 25 days of paid leave a year."}
+    others = [
+        {"external_id": "b", "title": "Travel", "text": "Book trains over flights under 500 km. " * 30},
+        {"external_id": "c", "title": "Badge", "text": "Wear it."},
+    ]
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    for data_dir, docs in ((alone, [doc]), (together, [others[0], doc, others[1]])):
+        response = make_client(data_dir).post("/api/v1/documents/batch?wait=true", json={"documents": docs})
+        assert {d["status"] for d in response.json()["documents"]} == {"indexed"}, response.text
+    vectors_alone, vectors_together = _stored_vectors(alone), _stored_vectors(together)
+    assert vectors_alone and len(vectors_together) > len(vectors_alone)
+    assert {h: vectors_together[h] for h in vectors_alone} == vectors_alone
 
 
 def test_batch_upsert_by_external_id_replaces_old_text(client: TestClient) -> None:
