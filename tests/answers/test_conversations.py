@@ -3,7 +3,6 @@ the chat endpoint's earlier messages used the same way, and provider failures th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +11,6 @@ from fastapi.testclient import TestClient
 from citeline.answers.prompts import REWRITE_SYSTEM, conversation, standalone
 from citeline.answers.schemas import Turn
 from tests.conftest import MakeClient
-from tests.fakes.anthropic_server import fake_anthropic
-from tests.fakes.openai_server import fake_openai
 from tests.fakes.server import Reply, ScriptedServer
 from tests.helpers import handbook_files, read_sse
 
@@ -23,18 +20,6 @@ HISTORY = [
 ]
 FOLLOW_UP = "Who signs off on them?"  # searched as asked, this finds the leave policy
 REWRITTEN = "who approves business class flights"  # this finds the travel policy
-
-
-@pytest.fixture(scope="module")
-def openai_fake() -> Iterator[ScriptedServer]:
-    with fake_openai() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def anthropic_fake() -> Iterator[ScriptedServer]:
-    with fake_anthropic() as server:
-        yield server
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from websockets.sync.client import connect
 from citeline.app import create_app
 from citeline.config import Settings
 from citeline.embeddings.local import LocalEmbedder
-from tests.fakes.openai_server import fake_openai
 from tests.fakes.server import Reply, ScriptedServer, serve
 from tests.helpers import handbook_files
 
@@ -24,19 +23,13 @@ QUESTION = {"question": "Who approves business class flights?"}
 SLOW = Reply(" ".join(["word"] * 200), word_delay_s=0.05)  # 10 s if read to the end
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[ScriptedServer]:
-    with fake_openai() as server:
-        yield server
-
-
 @pytest.fixture
-def citeline(tmp_path: Path, embedder: LocalEmbedder, fake: ScriptedServer) -> Iterator[str]:
+def citeline(tmp_path: Path, embedder: LocalEmbedder, openai_fake: ScriptedServer) -> Iterator[str]:
     settings = Settings(
         data_dir=tmp_path / "data",
         environment="test",
         generator="openai",
-        llm_base_url=fake.base_url,
+        llm_base_url=openai_fake.base_url,
         llm_model="m",
         llm_timeout_s=30,
         llm_max_retries=0,
@@ -47,37 +40,37 @@ def citeline(tmp_path: Path, embedder: LocalEmbedder, fake: ScriptedServer) -> I
         yield url
 
 
-def _model_stream_ends(fake: ScriptedServer, within_s: float = 5.0) -> tuple[str, float]:
+def _model_stream_ends(openai_fake: ScriptedServer, within_s: float = 5.0) -> tuple[str, float]:
     """How the fake's stream ended ("cut" or "finished"), and how long after this call."""
     started = time.monotonic()
-    while not fake.streams and time.monotonic() - started < within_s:
+    while not openai_fake.streams and time.monotonic() - started < within_s:
         time.sleep(0.02)
-    assert fake.streams, "the model's stream was still running"
-    return fake.streams[0], time.monotonic() - started
+    assert openai_fake.streams, "the model's stream was still running"
+    return openai_fake.streams[0], time.monotonic() - started
 
 
-def test_leaving_the_sse_stream_stops_the_model(citeline: str, fake: ScriptedServer) -> None:
-    fake.script(SLOW)
+def test_leaving_the_sse_stream_stops_the_model(citeline: str, openai_fake: ScriptedServer) -> None:
+    openai_fake.script(SLOW)
     with httpx.stream("POST", f"{citeline}/api/v1/query/stream", json=QUESTION, timeout=30) as response:
         for line in response.iter_lines():
             if line == "event: delta":  # the answer has started streaming: hang up
                 break
-    how, after = _model_stream_ends(fake)
+    how, after = _model_stream_ends(openai_fake)
     assert how == "cut" and after < 3
 
 
-def test_leaving_the_websocket_stops_the_model(citeline: str, fake: ScriptedServer) -> None:
-    fake.script(SLOW)
+def test_leaving_the_websocket_stops_the_model(citeline: str, openai_fake: ScriptedServer) -> None:
+    openai_fake.script(SLOW)
     with connect(citeline.replace("http://", "ws://") + "/api/v1/ws/query") as socket:
         socket.send(json.dumps(QUESTION))
         while json.loads(socket.recv(timeout=30))["type"] != "delta":
             pass
-    how, after = _model_stream_ends(fake)
+    how, after = _model_stream_ends(openai_fake)
     assert how == "cut" and after < 3
 
 
-def test_the_websocket_works_under_uvicorn(citeline: str, fake: ScriptedServer) -> None:
-    fake.script(Reply("A vice president approves it [1]."))
+def test_the_websocket_works_under_uvicorn(citeline: str, openai_fake: ScriptedServer) -> None:
+    openai_fake.script(Reply("A vice president approves it [1]."))
     with connect(citeline.replace("http://", "ws://") + "/api/v1/ws/query") as socket:
         socket.send(json.dumps(QUESTION))
         messages = [json.loads(socket.recv(timeout=30))]
@@ -85,11 +78,13 @@ def test_the_websocket_works_under_uvicorn(citeline: str, fake: ScriptedServer) 
             messages.append(json.loads(socket.recv(timeout=30)))
     assert messages[0]["type"] == "sources" and any(m["type"] == "delta" for m in messages)
     assert messages[-1]["answer"] == "A vice president approves it [1]."
-    assert fake.streams == ["finished"]
+    assert openai_fake.streams == ["finished"]
 
 
-def test_leaving_the_chat_completions_stream_stops_the_model(citeline: str, fake: ScriptedServer) -> None:
-    fake.script(SLOW)
+def test_leaving_the_chat_completions_stream_stops_the_model(
+    citeline: str, openai_fake: ScriptedServer
+) -> None:
+    openai_fake.script(SLOW)
     client = openai.OpenAI(base_url=f"{citeline}/v1", api_key="unused", max_retries=0)
     stream = client.chat.completions.create(
         model="citeline", messages=[{"role": "user", "content": QUESTION["question"]}], stream=True
@@ -98,5 +93,5 @@ def test_leaving_the_chat_completions_stream_stops_the_model(citeline: str, fake
         if chunk.choices and chunk.choices[0].delta.content:
             break
     stream.close()
-    how, after = _model_stream_ends(fake)
+    how, after = _model_stream_ends(openai_fake)
     assert how == "cut" and after < 3
