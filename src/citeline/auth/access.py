@@ -160,7 +160,7 @@ def bump_acl_version(session: Any) -> None:
 
 class HiddenChunks:
     """Per process: the chunk ids each caller's ACLs hide, cached until an ACL or the index changes
-    (both checked per search with two indexed one-row queries), so repeated searches cost no scan."""
+    (both read per search by acl_stamp, one primary-key query), so repeated searches cost no scan."""
 
     def __init__(self, max_entries: int = 1024) -> None:
         self._cache: dict[tuple[Any, ...], frozenset[int]] = {}

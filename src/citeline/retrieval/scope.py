@@ -43,21 +43,15 @@ class SearchScope:
 
     def visibility_clauses(self) -> list[ColumnElement[bool]]:
         """Only what the caller may see (collections and ACLs), without the request's own filters."""
-        clauses: list[ColumnElement[bool]] = []
-        if self.collection_ids is not None:
-            clauses.append(Document.collection_id.in_(sorted(self.collection_ids)))
-        if self.readers is not None:
-            clauses.append(acl_clause(self.readers, self.acl_exempt))
-        return clauses
+        return self.collection_clauses() + self._acl_clauses()
 
     def document_clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions on the documents table that express this scope."""
-        clauses: list[ColumnElement[bool]] = []
-        if self.collection_ids is not None:
-            clauses.append(Document.collection_id.in_(sorted(self.collection_ids)))
+        clauses = self.collection_clauses()
         if self.document_ids is not None:
             clauses.append(Document.id.in_(sorted(self.document_ids)))
         clauses.extend(condition_clause(condition) for condition in self.conditions)
-        if self.readers is not None:
-            clauses.append(acl_clause(self.readers, self.acl_exempt))
-        return clauses
+        return clauses + self._acl_clauses()
+
+    def _acl_clauses(self) -> list[ColumnElement[bool]]:
+        return [] if self.readers is None else [acl_clause(self.readers, self.acl_exempt)]
